@@ -1,0 +1,3 @@
+export * from './test-database';
+export * from './kafka-broker';
+export * from './unique';
