@@ -1,0 +1,4 @@
+export * from './auth.errors';
+export * from './token-authenticator';
+export * from './auth.guard';
+export * from './actor.decorator';

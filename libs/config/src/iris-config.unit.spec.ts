@@ -1,0 +1,64 @@
+import { ConfigError, loadConfig, redactConfig } from './index';
+
+const kafkaEnv = { KAFKA_BROKERS: '127.0.0.1:9092' };
+
+describe('loadConfig', () => {
+  it('reads a valid kafka-mode configuration into a typed object with defaults', () => {
+    const config = loadConfig('registry', kafkaEnv);
+    expect(config).toMatchObject({ service: 'registry', port: 3001, mode: 'kafka', environment: 'production', logLevel: 'info' });
+    expect(config.kafka).toMatchObject({ brokers: ['127.0.0.1:9092'], clientId: 'iris-registry', ssl: false });
+    expect(config.database?.url).toBe('postgres://postgres@127.0.0.1:5432/postgres');
+  });
+
+  it('needs no Kafka or database in embedded mode', () => {
+    const config = loadConfig('kill-switch', { IRIS_MODE: 'embedded' });
+    expect(config.kafka).toBeUndefined();
+    expect(config.database).toBeUndefined();
+  });
+
+  it.each([
+    [{}, 'KAFKA_BROKERS'],
+    [{ ...kafkaEnv, PORT: 'eighty' }, 'PORT'],
+    [{ ...kafkaEnv, PORT: '70000' }, 'PORT'],
+    [{ KAFKA_BROKERS: 'localhost' }, 'KAFKA_BROKERS'],
+    [{ ...kafkaEnv, DATABASE_URL: 'mysql://x/y' }, 'DATABASE_URL'],
+    [{ ...kafkaEnv, KAFKA_SSL: 'maybe' }, 'KAFKA_SSL'],
+    [{ ...kafkaEnv, KAFKA_SASL_MECHANISM: 'plain' }, 'KAFKA_SASL_USERNAME'],
+    [{ ...kafkaEnv, IRIS_MODE: 'cloud' }, 'IRIS_MODE'],
+    [{ ...kafkaEnv, IRIS_AUTH_TOKENS: 'alice:root:0123456789abcdef' }, 'IRIS_AUTH_TOKENS'],
+    [{ ...kafkaEnv, IRIS_AUTH_TOKENS: 'alice:admin:short' }, 'IRIS_AUTH_TOKENS'],
+    [{ ...kafkaEnv, DATABASE_SSL: 'verify-full', DATABASE_SSL_CA_FILE: '/nonexistent/ca.pem' }, 'DATABASE_SSL_CA_FILE'],
+    [{ ...kafkaEnv, IRIS_ENVIRONMENT: 'Prod Env' }, 'IRIS_ENVIRONMENT'],
+  ])('stops start-up naming the variable for %j', (env, variable) => {
+    expect(() => loadConfig('registry', env)).toThrow(ConfigError);
+    expect(() => loadConfig('registry', env)).toThrow(new RegExp(variable));
+  });
+
+  it('configures Kafka TLS/SASL and database TLS', () => {
+    const config = loadConfig('registry', {
+      ...kafkaEnv,
+      KAFKA_SSL: 'true',
+      KAFKA_SASL_MECHANISM: 'scram-sha-512',
+      KAFKA_SASL_USERNAME: 'iris',
+      KAFKA_SASL_PASSWORD: 'hunter2',
+      DATABASE_SSL: 'require',
+    });
+    expect(config.kafka?.ssl).toEqual({ ca: undefined, rejectUnauthorized: true });
+    expect(config.kafka?.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'iris', password: 'hunter2' });
+    expect(config.database?.ssl).toEqual({ ca: undefined, rejectUnauthorized: false });
+  });
+
+  it('never exposes secrets in its redacted form', () => {
+    const config = loadConfig('registry', {
+      ...kafkaEnv,
+      KAFKA_SASL_MECHANISM: 'plain',
+      KAFKA_SASL_USERNAME: 'iris',
+      KAFKA_SASL_PASSWORD: 'kafka-secret-pw',
+      DATABASE_URL: 'postgres://iris:db-secret-pw@db:5432/iris',
+      IRIS_AUTH_TOKENS: 'alice:admin:alice-token-0123456789',
+    });
+    const text = JSON.stringify(redactConfig(config));
+    expect(text).not.toMatch(/kafka-secret-pw|db-secret-pw|alice-token-0123456789/);
+    expect(text).toContain('alice');
+  });
+});

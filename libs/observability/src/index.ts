@@ -1,0 +1,3 @@
+export * from './json-logger';
+export * from './readiness';
+export * from './health.controller';
