@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { EVENT_CATALOG, EventType, IrisEvent, supportedVersions } from './catalog';
+import type { AnyEventSchema } from './envelope';
+import { ContractViolationError, ROOT_PATH } from './errors';
+import { contractErrorMessage, toContractIssues } from './issue-format';
+
+/** Largest accepted message, in bytes (checked before parsing). */
+export const MAX_MESSAGE_BYTES = 1_048_576;
+
+/** type → schemaVersion → AOT-compiled schema: decode does one map lookup, never a union scan. */
+const COMPILED: ReadonlyMap<string, ReadonlyMap<number, AnyEventSchema>> = new Map(
+  Object.entries(EVENT_CATALOG).map(([type, versions]) => [
+    type,
+    new Map(Object.entries(versions).map(([version, schema]) => [Number(version), z.compile(schema as AnyEventSchema)])),
+  ]),
+);
+
+const PARSE_PARAMS = { error: contractErrorMessage };
+
+/**
+ * Decodes one Kafka message value into a validated event.
+ * Throws ContractViolationError (code CONTRACT_VIOLATION) naming the offending field(s).
+ */
+export function decodeMessage(bytes: Buffer | string | null | undefined): IrisEvent {
+  if (bytes == null || bytes.length === 0) {
+    throw ContractViolationError.single('EMPTY', ROOT_PATH, 'message is empty');
+  }
+  assertWithinLimit(bytes);
+  const text = typeof bytes === 'string' ? bytes : bytes.toString('utf8');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw ContractViolationError.single('NOT_JSON', ROOT_PATH, `is not valid JSON (${(error as Error).message})`);
+  }
+  return validateEvent(parsed);
+}
+
+/** Validates an in-memory object (e.g. before producing); returns it with defaults applied. */
+export function validateEvent(input: unknown): IrisEvent {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw ContractViolationError.single('NOT_AN_OBJECT', ROOT_PATH, 'must be a JSON object');
+  }
+  const { type, schemaVersion } = input as { type?: unknown; schemaVersion?: unknown };
+  const versions = typeof type === 'string' ? COMPILED.get(type) : undefined;
+  if (!versions) {
+    const message =
+      type === undefined ? 'is required' : `unknown event type ${JSON.stringify(type)} (known: ${Object.keys(EVENT_CATALOG).join(', ')})`;
+    throw ContractViolationError.single('UNKNOWN_TYPE', 'type', message);
+  }
+  const schema = typeof schemaVersion === 'number' ? versions.get(schemaVersion) : undefined;
+  if (!schema) {
+    const supported = supportedVersions(type as EventType).join(', ');
+    const got = schemaVersion === undefined ? 'is required' : `unsupported version ${JSON.stringify(schemaVersion)}`;
+    throw ContractViolationError.single('UNSUPPORTED_VERSION', 'schemaVersion', `${got} for ${type} (supported: ${supported})`, type as string);
+  }
+  const result = schema.safeParse(input, PARSE_PARAMS);
+  if (!result.success) {
+    throw new ContractViolationError('INVALID_FIELDS', toContractIssues(result.error.issues), type as string);
+  }
+  return result.data as IrisEvent;
+}
+
+/** Validates, then serialises to the bytes put on Kafka. */
+export function encodeMessage(event: IrisEvent | Record<string, unknown>): Buffer {
+  const bytes = Buffer.from(JSON.stringify(validateEvent(event)), 'utf8');
+  assertWithinLimit(bytes);
+  return bytes;
+}
+
+function assertWithinLimit(bytes: Buffer | string): void {
+  // A UTF-8 string takes at most 3 bytes per UTF-16 unit: short strings need no measuring.
+  if (typeof bytes === 'string' && bytes.length * 3 <= MAX_MESSAGE_BYTES) return;
+  const size = typeof bytes === 'string' ? Buffer.byteLength(bytes, 'utf8') : bytes.length;
+  if (size > MAX_MESSAGE_BYTES) {
+    throw ContractViolationError.single('TOO_LARGE', ROOT_PATH, `is ${size} bytes, over the ${MAX_MESSAGE_BYTES}-byte limit`);
+  }
+}

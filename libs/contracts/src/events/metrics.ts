@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { identifier, numberRecord, timestamp } from '../primitives';
+import { eventSchema } from '../envelope';
+
+/** Aggregated figures for one agent over a time window. */
+export const MetricsSnapshotV1 = eventSchema(
+  'metrics.snapshot',
+  1,
+  z
+    .strictObject({
+      agent: identifier(),
+      windowStart: timestamp(),
+      windowEnd: timestamp(),
+      versions: z
+        .record(identifier(), numberRecord())
+        .describe('versionId → named figures (requests, errorRate, p95LatencyMs, costUsd, …).'),
+    })
+    .refine((s) => Date.parse(s.windowEnd) >= Date.parse(s.windowStart), {
+      error: 'must not be before windowStart',
+      path: ['windowEnd'],
+    }),
+);

@@ -1,0 +1,138 @@
+import type { EventOf, EventType } from './catalog';
+
+/**
+ * One valid example per event type (latest version). Used by unit tests, by
+ * other services' tests and in docs/asyncapi.yaml. Use `exampleOf` to get a
+ * mutable copy.
+ */
+
+const envelope = (n: number) => ({
+  schemaVersion: 1 as const,
+  eventId: `0b7e6f9c-3d2a-4c1b-9e8f-${String(n).padStart(12, '0')}`,
+  occurredAt: '2025-01-31T12:00:00.000Z',
+  correlationId: 'req-7f3a9c',
+  causationId: null,
+  environment: 'production',
+});
+
+const agent = 'support-bot';
+
+export const EXAMPLES: { readonly [T in EventType]: EventOf<T> } = {
+  'agent.session.started': {
+    ...envelope(1),
+    type: 'agent.session.started',
+    data: { agent, versionId: 'v42', sessionId: 'sess-1', tenant: 'acme', feature: 'refunds', user: 'user-9' },
+  },
+  'agent.session.ended': {
+    ...envelope(2),
+    type: 'agent.session.ended',
+    data: { agent, versionId: 'v42', sessionId: 'sess-1', tenant: 'acme', feature: 'refunds', reason: 'completed', durationMs: 183_250 },
+  },
+  'agent.request.completed': {
+    ...envelope(3),
+    type: 'agent.request.completed',
+    data: {
+      agent,
+      versionId: 'v42',
+      sessionId: 'sess-1',
+      requestId: 'req-7f3a9c',
+      tenant: 'acme',
+      feature: 'refunds',
+      role: 'primary',
+      latencyMs: 1234.5,
+      tokensIn: 812,
+      tokensOut: 164,
+      costUsd: 0.00421,
+      toolCalls: [
+        { name: 'lookup_order', argsHash: 'sha256:9f2c', ok: true, latencyMs: 88 },
+        { name: 'issue_refund', argsHash: 'sha256:41aa', ok: false, latencyMs: 301.2 },
+      ],
+      error: null,
+      policyViolations: [{ policy: 'pii.echo', detail: 'Echoed a card number suffix' }],
+      outputDigest: 'sha256:c0ffee',
+      output: 'Your refund for order 1042 has been requested.',
+      userFeedback: { score: 0.5, comment: 'quick' },
+      scores: { accuracy: 0.92, hallucination: 0.03 },
+    },
+  },
+  'agent.feedback.recorded': {
+    ...envelope(4),
+    type: 'agent.feedback.recorded',
+    data: { agent, versionId: 'v42', sessionId: 'sess-1', requestId: 'req-7f3a9c', tenant: 'acme', feedback: { rating: 4 } },
+  },
+  'registry.version.registered': {
+    ...envelope(5),
+    type: 'registry.version.registered',
+    data: {
+      agent,
+      versionId: 'v43',
+      label: '2.4.0',
+      model: 'gpt-4o-2024-08-06',
+      artifactDigest: 'sha256:ab12cd',
+      registeredBy: 'ci@iris',
+      labels: { team: 'support' },
+    },
+  },
+  'rollout.event': {
+    ...envelope(6),
+    type: 'rollout.event',
+    data: { rolloutId: 'ro-17', agent, kind: 'stage.advanced', detail: { from: 'canary-5', to: 'canary-25' } },
+  },
+  'killswitch.engaged': {
+    ...envelope(7),
+    type: 'killswitch.engaged',
+    data: { scope: { kind: 'version', value: 'v43' }, reason: 'Hallucination rate above 5%', actor: 'oncall@acme' },
+  },
+  'killswitch.released': {
+    ...envelope(8),
+    type: 'killswitch.released',
+    data: { scope: { kind: 'version', value: 'v43' }, reason: 'Fixed prompt deployed', actor: 'oncall@acme' },
+  },
+  'metrics.snapshot': {
+    ...envelope(9),
+    type: 'metrics.snapshot',
+    data: {
+      agent,
+      windowStart: '2025-01-31T11:59:00Z',
+      windowEnd: '2025-01-31T12:00:00Z',
+      versions: {
+        v42: { requests: 950, errorRate: 0.01, p95LatencyMs: 2100, costUsd: 3.9 },
+        v43: { requests: 50, errorRate: 0.02, p95LatencyMs: 2300, costUsd: 0.21 },
+      },
+    },
+  },
+  'shadow.comparison': {
+    ...envelope(10),
+    type: 'shadow.comparison',
+    data: {
+      agent,
+      baselineVersionId: 'v42',
+      candidateVersionId: 'v43',
+      requestId: 'req-7f3a9c',
+      similarity: 0.87,
+      verdict: 'acceptable',
+    },
+  },
+  'routing.decision': {
+    ...envelope(11),
+    type: 'routing.decision',
+    data: {
+      agent,
+      revision: 7,
+      table: {
+        versions: [
+          { versionId: 'v42', state: 'stable', weight: 0.95 },
+          { versionId: 'v43', state: 'canary', weight: 0.05 },
+        ],
+        fallbackVersionId: 'v42',
+      },
+      rolloutId: 'ro-17',
+      reason: 'Canary stage 5%',
+    },
+  },
+};
+
+/** A deep, mutable copy of the example of `type`. */
+export function exampleOf<T extends EventType>(type: T): EventOf<T> {
+  return structuredClone(EXAMPLES[type]) as EventOf<T>;
+}

@@ -1,0 +1,25 @@
+export * from './errors';
+export { MAX_MESSAGE_BYTES, decodeMessage, encodeMessage, validateEvent } from './codec';
+export { createEvent, causedBy } from './create-event';
+export type { EnvelopeOptions } from './create-event';
+export {
+  EVENT_CATALOG,
+  EVENT_TYPES,
+  isEventType,
+  latestVersion,
+  schemaFor,
+  supportedVersions,
+} from './catalog';
+export type { EventData, EventDataInput, EventOf, EventType, IrisEvent } from './catalog';
+export { DEFAULT_ENVIRONMENT, eventSchema } from './envelope';
+export type { AnyEventSchema } from './envelope';
+export * from './events/agent';
+export * from './events/killswitch';
+export * from './events/metrics';
+export * from './events/registry';
+export * from './events/rollout';
+export * from './events/routing';
+export * from './events/shadow';
+export * from './topics';
+export { EXAMPLES, exampleOf } from './examples';
+export { buildAsyncApiDocument, renderAsyncApiYaml, messageId, ASYNCAPI_PATH } from './asyncapi';

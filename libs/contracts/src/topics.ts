@@ -1,0 +1,123 @@
+import { EventOf, EventType, IrisEvent } from './catalog';
+
+/** Every Kafka topic Iris uses, which events it carries and how records are keyed. */
+export interface TopicSpec<T extends EventType = EventType> {
+  readonly name: string;
+  readonly description: string;
+  readonly carries: readonly T[];
+  /** Human description of the key, e.g. `data.sessionId`. */
+  readonly keyDescription: string;
+  readonly keyFor: (event: EventOf<T>) => string;
+  readonly partitions: number;
+  /** cleanup.policy=compact: only the latest record per key is retained. */
+  readonly compacted: boolean;
+}
+
+function defineTopic<T extends EventType>(spec: TopicSpec<T>): TopicSpec<T> {
+  return spec;
+}
+
+const byAgent = (event: { data: { agent: string } }) => event.data.agent;
+const BY_AGENT = 'data.agent (per-agent ordering)';
+
+export const TOPICS = {
+  telemetry: defineTopic({
+    name: 'iris.telemetry.v1',
+    description: 'Agent telemetry: sessions, completed requests and feedback, published by agents.',
+    carries: ['agent.session.started', 'agent.session.ended', 'agent.request.completed', 'agent.feedback.recorded'],
+    keyDescription: 'data.sessionId (a session is processed in order by one consumer)',
+    keyFor: (event) => event.data.sessionId,
+    partitions: 12,
+    compacted: false,
+  }),
+  registry: defineTopic({
+    name: 'iris.registry.v1',
+    description: 'Agent versions registered in the registry.',
+    carries: ['registry.version.registered'],
+    keyDescription: BY_AGENT,
+    keyFor: byAgent,
+    partitions: 3,
+    compacted: false,
+  }),
+  rollout: defineTopic({
+    name: 'iris.rollout.v1',
+    description: 'Rollout lifecycle events from the rollout controller.',
+    carries: ['rollout.event'],
+    keyDescription: BY_AGENT,
+    keyFor: byAgent,
+    partitions: 3,
+    compacted: false,
+  }),
+  killswitch: defineTopic({
+    name: 'iris.killswitch.v1',
+    description: 'Kill switches engaged and released. Single partition: one total order of switch changes.',
+    carries: ['killswitch.engaged', 'killswitch.released'],
+    keyDescription: '"<scope.kind>:<scope.value>", e.g. agent:support-bot (kill switches may target no agent)',
+    keyFor: (event) => `${event.data.scope.kind}:${event.data.scope.value}`,
+    partitions: 1,
+    compacted: false,
+  }),
+  metrics: defineTopic({
+    name: 'iris.metrics.v1',
+    description: 'Windowed per-version metric snapshots from the metrics aggregator.',
+    carries: ['metrics.snapshot'],
+    keyDescription: BY_AGENT,
+    keyFor: byAgent,
+    partitions: 3,
+    compacted: false,
+  }),
+  shadow: defineTopic({
+    name: 'iris.shadow.v1',
+    description: 'Baseline-vs-candidate comparisons from the shadow comparator.',
+    carries: ['shadow.comparison'],
+    keyDescription: BY_AGENT,
+    keyFor: byAgent,
+    partitions: 3,
+    compacted: false,
+  }),
+  routing: defineTopic({
+    name: 'iris.routing.v1',
+    description: 'Authoritative routing table per agent; compacted so the latest decision per agent is always available.',
+    carries: ['routing.decision'],
+    keyDescription: 'data.agent (compaction keeps the latest table per agent)',
+    keyFor: byAgent,
+    partitions: 3,
+    compacted: true,
+  }),
+} as const;
+
+export type TopicId = keyof typeof TOPICS;
+export type TopicName = (typeof TOPICS)[TopicId]['name'];
+
+export const TOPIC_LIST: readonly TopicSpec[] = Object.values(TOPICS) as readonly TopicSpec[];
+
+const TOPIC_BY_EVENT_TYPE: ReadonlyMap<EventType, TopicSpec> = new Map(
+  TOPIC_LIST.flatMap((topic) => topic.carries.map((type) => [type, topic] as const)),
+);
+
+/** The topic an event type is published on. */
+export function topicFor(type: EventType): TopicSpec {
+  const topic = TOPIC_BY_EVENT_TYPE.get(type);
+  if (!topic) throw new Error(`No topic carries event type ${type}`); // unreachable: asserted by unit test
+  return topic;
+}
+
+/** The Kafka record key for an event (per its topic's key strategy). */
+export function keyFor(event: IrisEvent): string {
+  return (topicFor(event.type).keyFor as (e: IrisEvent) => string)(event);
+}
+
+/** Dead-letter topic for records of `topic` that could not be decoded or processed. */
+export function dlqTopic(topic: string): string {
+  return `${topic}.dlq`;
+}
+
+/** Headers set on dead-lettered records (the value is the original bytes, unchanged). */
+export const DLQ_HEADERS = {
+  sourceTopic: 'iris-dlq-source-topic',
+  sourcePartition: 'iris-dlq-source-partition',
+  sourceOffset: 'iris-dlq-source-offset',
+  errorCode: 'iris-dlq-error-code',
+  errorMessage: 'iris-dlq-error-message',
+  failedAt: 'iris-dlq-failed-at',
+} as const;
