@@ -1,0 +1,4 @@
+import { RolloutControllerModule } from './rollout-controller.module';
+import type { ServiceDefinition } from '@iris/runtime';
+
+export const RolloutControllerService: ServiceDefinition = { name: 'rollout-controller', module: RolloutControllerModule };

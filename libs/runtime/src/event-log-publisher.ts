@@ -1,0 +1,87 @@
+import type { DataSource } from 'typeorm';
+import { OutboxRelay, PostgresEventStore, StoredEvent } from '@iris/event-store';
+import type { MessageBus } from '@iris/messaging';
+import type { JsonLogger } from '@iris/observability';
+import { toTopicMessages } from './contract-events';
+import { LeaderLock } from './leader-lock';
+
+export interface EventLogPublisherOptions {
+  relayId?: string;
+  /** How often a standby instance tries to become the publisher. */
+  leaderRetryMs?: number;
+  pollIntervalMs?: number;
+  batchSize?: number;
+  /** Embedded mode: one process, no election needed. */
+  singleInstance?: boolean;
+}
+
+/**
+ * Publishes every contract event appended to the log to its Kafka topic (outbox by log tailing:
+ * no dual write, at least once). One instance publishes at a time, elected by an advisory lock.
+ */
+export class EventLogPublisher {
+  private relay?: OutboxRelay;
+  private timer?: NodeJS.Timeout;
+  private stopped = false;
+  private readonly lock: LeaderLock;
+  private readonly relayId: string;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly store: PostgresEventStore,
+    private readonly bus: MessageBus,
+    private readonly logger: JsonLogger,
+    private readonly options: EventLogPublisherOptions = {},
+  ) {
+    this.relayId = options.relayId ?? 'kafka';
+    this.lock = new LeaderLock(dataSource, `iris-outbox:${this.relayId}`);
+  }
+
+  get isLeader(): boolean {
+    return this.relay !== undefined;
+  }
+
+  start(): this {
+    void this.tick();
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.relay?.stop();
+    this.relay = undefined;
+    await this.lock.release().catch(() => undefined);
+  }
+
+  /** Publishes one batch of log entries, topic by topic; throwing makes the relay retry the batch. */
+  private readonly publish = async (events: StoredEvent[]): Promise<void> => {
+    for (const [topic, messages] of toTopicMessages(events)) {
+      await this.bus.publish(topic, messages);
+    }
+  };
+
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      if (!this.relay && (this.options.singleInstance || (await this.lock.tryAcquire()))) {
+        this.logger.info('event-log publisher elected leader', { relayId: this.relayId });
+        this.relay = new OutboxRelay(this.store, {
+          relayId: this.relayId,
+          publish: this.publish,
+          pollIntervalMs: this.options.pollIntervalMs ?? 50,
+          batchSize: this.options.batchSize ?? 500,
+          onError: (error) => this.logger.warn('event-log publish failed; retrying', { error }),
+        }).start();
+      } else if (this.relay && !this.options.singleInstance) {
+        await this.lock.assertHeld();
+      }
+    } catch (error) {
+      this.logger.warn('event-log publisher lost or could not take leadership', { error });
+      await this.relay?.stop().catch(() => undefined);
+      this.relay = undefined;
+      await this.lock.release().catch(() => undefined);
+    }
+    if (!this.stopped) this.timer = setTimeout(() => void this.tick(), this.options.leaderRetryMs ?? 5_000);
+  }
+}

@@ -1,0 +1,39 @@
+import { DynamicModule, Module, Type } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { BearerAuthGuard, Public, TokenAuthenticator } from '@iris/auth';
+import type { IrisConfig, ServiceName } from '@iris/config';
+import { HealthController, JsonLogger, READINESS_CHECKS } from '@iris/observability';
+import type { Infrastructure } from './infrastructure';
+import { EVENT_STORE, IRIS_CONFIG, MESSAGE_BUS } from './tokens';
+
+/** What makes one service: its name and its feature module (controllers, consumers). */
+export interface ServiceDefinition {
+  name: ServiceName;
+  module: Type<unknown>;
+}
+
+// Probes must answer without a token.
+Public()(HealthController);
+
+/** The root of every service: shared infrastructure as global providers, health probes, bearer-token auth on every route. */
+@Module({})
+export class ServiceRootModule {
+  static forService(definition: ServiceDefinition, config: IrisConfig, infrastructure: Infrastructure, logger: JsonLogger): DynamicModule {
+    const providers = [
+      { provide: IRIS_CONFIG, useValue: config },
+      { provide: MESSAGE_BUS, useValue: infrastructure.bus },
+      { provide: EVENT_STORE, useValue: infrastructure.eventStore },
+      { provide: READINESS_CHECKS, useValue: infrastructure.readinessChecks },
+      { provide: JsonLogger, useValue: logger },
+      { provide: TokenAuthenticator, useValue: new TokenAuthenticator(config.auth.tokens) },
+    ];
+    return {
+      module: ServiceRootModule,
+      global: true,
+      imports: [definition.module],
+      controllers: [HealthController],
+      providers: [...providers, { provide: APP_GUARD, useClass: BearerAuthGuard }],
+      exports: providers.map((p) => p.provide),
+    };
+  }
+}

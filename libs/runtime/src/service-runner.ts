@@ -1,0 +1,75 @@
+import { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ConfigError, IrisConfig, loadConfig, redactConfig } from '@iris/config';
+import { JsonLogger } from '@iris/observability';
+import { createInfrastructure, Infrastructure } from './infrastructure';
+import { ServiceDefinition, ServiceRootModule } from './service-root.module';
+
+/** Creates and starts one service's HTTP app on the given infrastructure; returns the listening app. */
+export async function startService(definition: ServiceDefinition, config: IrisConfig, infrastructure: Infrastructure, logger: JsonLogger): Promise<INestApplication> {
+  const app = await NestFactory.create(ServiceRootModule.forService(definition, config, infrastructure, logger), {
+    logger,
+    bufferLogs: false,
+  });
+  await app.listen(config.port, config.host);
+  return app;
+}
+
+/** The address an app listens on, for printing. */
+export function listeningUrl(app: INestApplication): string {
+  const address = app.getHttpServer().address();
+  return typeof address === 'string' ? address : `http://${address.address}:${address.port}`;
+}
+
+/**
+ * Stops in order on SIGTERM/SIGINT: the apps first (consumers finish their in-flight batch and commit),
+ * then the shared infrastructure. A stuck shutdown is cut off after the configured timeout.
+ */
+export function closeOnSignals(logger: JsonLogger, timeoutMs: number, close: () => Promise<void>): void {
+  let closing = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (closing) return;
+    closing = true;
+    logger.info('shutting down', { signal });
+    const timer = setTimeout(() => {
+      logger.error('shutdown timed out; exiting', { timeoutMs });
+      process.exit(1);
+    }, timeoutMs);
+    timer.unref();
+    close().then(
+      () => {
+        logger.info('stopped cleanly');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error('shutdown failed', { error });
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+}
+
+/** Entry point of a standalone service process: config → infrastructure → HTTP app → graceful stop. */
+export async function runService(definition: ServiceDefinition, env = process.env): Promise<void> {
+  let config: IrisConfig;
+  try {
+    config = loadConfig(definition.name, env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(JSON.stringify({ level: 'error', service: definition.name, msg: error.message, variable: error.variable }) + '\n');
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+  const logger = new JsonLogger(definition.name, config.logLevel);
+  logger.info('starting', { config: redactConfig(config) });
+  const infrastructure = await createInfrastructure(config, logger);
+  const app = await startService(definition, config, infrastructure, logger);
+  logger.info('listening', { url: listeningUrl(app) });
+  closeOnSignals(logger, config.shutdownTimeoutMs, async () => {
+    await app.close();
+    await infrastructure.close();
+  });
+}

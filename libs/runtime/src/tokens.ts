@@ -1,0 +1,4 @@
+/** Injection tokens for what every Iris service gets from its runtime. */
+export const IRIS_CONFIG = Symbol('IRIS_CONFIG');
+export const MESSAGE_BUS = Symbol('MESSAGE_BUS');
+export const EVENT_STORE = Symbol('EVENT_STORE');

@@ -1,0 +1,50 @@
+/**
+ * `npm start`: all five Iris services in one process on the embedded default —
+ * the in-process message bus and embedded PostgreSQL (PGlite). No Kafka, no database server.
+ */
+import 'reflect-metadata';
+import { INestApplication } from '@nestjs/common';
+import { loadConfig, SERVICE_NAMES } from '@iris/config';
+import { JsonLogger } from '@iris/observability';
+import { closeOnSignals, createInfrastructure, listeningUrl, ServiceDefinition, startService } from '@iris/runtime';
+import { RegistryService } from '../apps/registry/src/registry.service';
+import { ShadowComparatorService } from '../apps/shadow-comparator/src/shadow-comparator.service';
+import { MetricsAggregatorService } from '../apps/metrics-aggregator/src/metrics-aggregator.service';
+import { RolloutControllerService } from '../apps/rollout-controller/src/rollout-controller.service';
+import { KillSwitchService } from '../apps/kill-switch/src/kill-switch.service';
+
+const SERVICES: ServiceDefinition[] = [RegistryService, ShadowComparatorService, MetricsAggregatorService, RolloutControllerService, KillSwitchService];
+
+async function main(): Promise<void> {
+  const env: NodeJS.ProcessEnv = { ...process.env, IRIS_MODE: 'embedded' };
+  const logLevel = (env.LOG_LEVEL ?? 'warn') as 'warn';
+  delete env.PORT; // each service keeps its own default port
+  const logger = new JsonLogger('iris', logLevel);
+  const sharedConfig = loadConfig('registry', env);
+  const infrastructure = await createInfrastructure(sharedConfig, logger);
+
+  const apps: Array<{ name: string; app: INestApplication }> = [];
+  for (const definition of SERVICES) {
+    const config = loadConfig(definition.name, env);
+    const serviceLogger = new JsonLogger(definition.name, logLevel);
+    apps.push({ name: definition.name, app: await startService(definition, config, infrastructure, serviceLogger) });
+  }
+
+  const width = Math.max(...SERVICE_NAMES.map((n) => n.length));
+  process.stdout.write(`\nIris is running on the embedded default (in-process bus + PGlite${sharedConfig.embeddedDataDir ? ` in ${sharedConfig.embeddedDataDir}` : ', in memory'}).\n\n`);
+  for (const { name, app } of apps) {
+    const url = listeningUrl(app);
+    process.stdout.write(`  ${name.padEnd(width)}  ${url}   (health: ${url}/health/ready)\n`);
+  }
+  process.stdout.write('\nPress Ctrl-C to stop.\n');
+
+  closeOnSignals(logger, sharedConfig.shutdownTimeoutMs, async () => {
+    for (const { app } of apps.reverse()) await app.close();
+    await infrastructure.close();
+  });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`Iris failed to start: ${(error as Error)?.stack ?? String(error)}\n`);
+  process.exit(1);
+});
