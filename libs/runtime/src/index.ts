@@ -2,3 +2,6 @@ export * from './tokens';
 export * from './infrastructure';
 export * from './service-root.module';
 export * from './service-runner';
+export * from './contract-events';
+export * from './leader-lock';
+export * from './event-log-publisher';

@@ -1,0 +1,54 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+
+const ROOT = resolve(__dirname, '../..');
+
+export interface ServiceProcess {
+  child: ChildProcess;
+  /** Every line the process wrote to stdout and stderr so far. */
+  lines: string[];
+  exited: Promise<number | null>;
+  waitForLine(predicate: (line: string) => boolean, timeoutMs?: number): Promise<string>;
+}
+
+/** Runs a compiled service (`npm run build` first) as its own process, as in production. */
+export function spawnService(service: string, env: NodeJS.ProcessEnv): ServiceProcess {
+  const child = spawn(process.execPath, ['-r', './scripts/alias-loader.js', `dist/apps/${service}/src/main.js`], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  const waiters: Array<() => void> = [];
+  const collect = (chunk: Buffer) => {
+    lines.push(...chunk.toString().split('\n').filter(Boolean));
+    waiters.forEach((wake) => wake());
+  };
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  return {
+    child,
+    lines,
+    exited,
+    waitForLine(predicate, timeoutMs = 60_000) {
+      return new Promise((done, fail) => {
+        const check = () => {
+          const line = lines.find(predicate);
+          if (line) {
+            clearTimeout(timer);
+            done(line);
+          }
+        };
+        const timer = setTimeout(() => fail(new Error(`no matching line within ${timeoutMs} ms; output:\n${lines.join('\n')}`)), timeoutMs);
+        waiters.push(check);
+        check();
+      });
+    },
+  };
+}
+
+export async function getJson(url: string): Promise<{ status: number; body: any }> {
+  const response = await fetch(url);
+  return { status: response.status, body: await response.json() };
+}
