@@ -18,14 +18,16 @@ const SERVICES: ServiceDefinition[] = [RegistryService, ShadowComparatorService,
 async function main(): Promise<void> {
   const env: NodeJS.ProcessEnv = { ...process.env, IRIS_MODE: 'embedded' };
   const logLevel = (env.LOG_LEVEL ?? 'warn') as 'warn';
-  delete env.PORT; // each service keeps its own default port
+  // Each service gets its own port: its default (3001–3005), or IRIS_PORT_BASE + 1…5.
+  const portBase = env.IRIS_PORT_BASE === undefined ? undefined : Number(env.IRIS_PORT_BASE);
   const logger = new JsonLogger('iris', logLevel);
   const sharedConfig = loadConfig('registry', env);
   const infrastructure = await createInfrastructure(sharedConfig, logger);
 
   const apps: Array<{ name: string; app: INestApplication }> = [];
   for (const definition of SERVICES) {
-    const config = loadConfig(definition.name, env);
+    const port = portBase === undefined ? undefined : String(portBase + SERVICE_NAMES.indexOf(definition.name) + 1);
+    const config = loadConfig(definition.name, { ...env, PORT: port });
     const serviceLogger = new JsonLogger(definition.name, logLevel);
     apps.push({ name: definition.name, app: await startService(definition, config, infrastructure, serviceLogger) });
   }

@@ -4,6 +4,7 @@ import { BearerAuthGuard, Public, TokenAuthenticator } from '@iris/auth';
 import type { IrisConfig, ServiceName } from '@iris/config';
 import { HealthController, JsonLogger, READINESS_CHECKS } from '@iris/observability';
 import type { Infrastructure } from './infrastructure';
+import { ServiceInfoController } from './service-info.controller';
 import { EVENT_STORE, IRIS_CONFIG, MESSAGE_BUS } from './tokens';
 
 /** What makes one service: its name and its feature module (controllers, consumers). */
@@ -31,7 +32,7 @@ export class ServiceRootModule {
       module: ServiceRootModule,
       global: true,
       imports: [definition.module],
-      controllers: [HealthController],
+      controllers: [HealthController, ServiceInfoController],
       providers: [...providers, { provide: APP_GUARD, useClass: BearerAuthGuard }],
       exports: providers.map((p) => p.provide),
     };
