@@ -30,7 +30,7 @@ describe('npm start: the embedded default (no Kafka, no database server)', () =>
       }
       const forbidden = await fetch(`http://127.0.0.1:3101/v1/config`, { headers: { authorization: 'Bearer viewer-token-0123456789' } });
       expect(forbidden.status).toBe(403);
-      expect((await forbidden.json()).message).toMatch(/needs "admin"/);
+      expect(((await forbidden.json()) as { message: string }).message).toMatch(/needs "admin"/);
       const config = await fetch(`http://127.0.0.1:3101/v1/config`, { headers: { authorization: 'Bearer admin-token-0123456789' } });
       expect(config.status).toBe(200);
       expect(JSON.stringify(await config.json())).not.toContain('admin-token-0123456789');

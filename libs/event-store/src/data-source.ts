@@ -1,0 +1,54 @@
+import { DataSource } from 'typeorm';
+import type { TlsOptions } from 'node:tls';
+import { PGliteDriver } from 'typeorm-pglite';
+import { eventStoreMigrations } from './migrations';
+
+interface CommonOptions {
+  /** Run pending migrations in `initialize()` (default true). Otherwise call `migrateEventStore`. */
+  migrationsRun?: boolean;
+  logging?: boolean;
+}
+
+export interface ServerDataSourceOptions extends CommonOptions {
+  url: string;
+  /** Passed through to node-postgres: `true`, or TLS options (ca, cert, rejectUnauthorized…). */
+  ssl?: boolean | TlsOptions;
+  /** Connections in the pool (default 20). */
+  poolSize?: number;
+}
+
+export interface EmbeddedDataSourceOptions extends CommonOptions {
+  embedded: true;
+  /** PGlite data directory; in-memory when omitted. */
+  dataDir?: string;
+}
+
+export type EventStoreDataSourceOptions = ServerDataSourceOptions | EmbeddedDataSourceOptions;
+
+export const EVENT_STORE_MIGRATIONS_TABLE = 'event_store_migrations';
+
+/**
+ * A TypeORM DataSource for the event store, on PostgreSQL or embedded PGlite.
+ * Embedded: typeorm-pglite keeps ONE PGlite instance per process (a module-level singleton), single
+ * connection; destroy the DataSource before creating another embedded one.
+ */
+export function createEventStoreDataSource(options: EventStoreDataSourceOptions): DataSource {
+  const common = {
+    type: 'postgres' as const,
+    synchronize: false,
+    migrations: eventStoreMigrations,
+    migrationsRun: options.migrationsRun ?? true,
+    migrationsTableName: EVENT_STORE_MIGRATIONS_TABLE,
+    migrationsTransactionMode: 'each' as const,
+    logging: options.logging ?? false,
+  };
+  if ('embedded' in options) {
+    return new DataSource({ ...common, driver: new PGliteDriver({ dataDir: options.dataDir }).driver });
+  }
+  return new DataSource({ ...common, url: options.url, ssl: options.ssl, poolSize: options.poolSize ?? 20 });
+}
+
+/** Applies pending event-store migrations (for DataSources created with `migrationsRun: false`). */
+export async function migrateEventStore(dataSource: DataSource): Promise<void> {
+  await dataSource.runMigrations({ transaction: 'each' });
+}

@@ -1,0 +1,43 @@
+import type { DataSource } from 'typeorm';
+import { appendToStream } from './append-to-stream';
+import { readAll } from './read-all';
+import { readStream } from './read-stream';
+import { preparedStatements, SqlQueryable } from './sql';
+import { EventStoreSubscription, SubscriptionOptions } from './subscription';
+import type {
+  AppendOptions,
+  AppendResult,
+  NewEvent,
+  ReadAllOptions,
+  ReadAllResult,
+  ReadStreamOptions,
+  ReadStreamResult,
+} from './types';
+
+/** The append-only event log in PostgreSQL (or PGlite). The DataSource must be initialized and migrated. */
+export class PostgresEventStore {
+  private readonly db: SqlQueryable;
+
+  constructor(readonly dataSource: DataSource) {
+    this.db = preparedStatements(dataSource);
+  }
+
+  /** Appends atomically if the stream is at `expectedVersion`; a retry with the same event ids is a no-op. */
+  appendToStream(streamId: string, events: NewEvent[], { expectedVersion }: AppendOptions): Promise<AppendResult> {
+    return appendToStream(this.db, streamId, events, expectedVersion);
+  }
+
+  readStream(streamId: string, options?: ReadStreamOptions): Promise<ReadStreamResult> {
+    return readStream(this.db, streamId, options);
+  }
+
+  /** Events in global order, never skipping one that commits later with a lower position. */
+  readAll(options?: ReadAllOptions): Promise<ReadAllResult> {
+    return readAll(this.db, options);
+  }
+
+  /** Starts a checkpointed polling subscription over readAll. */
+  subscribe(options: SubscriptionOptions): EventStoreSubscription {
+    return new EventStoreSubscription(this.db, options).start();
+  }
+}

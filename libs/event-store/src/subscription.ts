@@ -1,0 +1,95 @@
+import { loadCheckpoint, storeCheckpoint } from './checkpoints';
+import { readAll } from './read-all';
+import { SqlQueryable } from './sql';
+import type { StoredEvent } from './types';
+
+export interface SubscriptionOptions {
+  subscriptionId: string;
+  /** Called with each batch in global order; the checkpoint moves only after it resolves. */
+  handle(batch: StoredEvent[]): Promise<void>;
+  batchSize?: number;
+  pollIntervalMs?: number;
+  /** A failed read/handle/checkpoint is retried after `pollIntervalMs`; this hears about it. */
+  onError?(error: unknown, subscriptionId: string): void;
+}
+
+/**
+ * Polls readAll from its stored checkpoint: read a batch, handle it, store the checkpoint.
+ * At-least-once: a crash between handle and checkpoint hands the batch over again on restart.
+ * Run one instance per subscription id (two would both deliver every event).
+ */
+export class EventStoreSubscription {
+  private loop?: Promise<void>;
+  private stopping = false;
+  private wakeUp = (): void => undefined;
+  private checkpoint = 0n;
+
+  constructor(
+    private readonly db: SqlQueryable,
+    private readonly options: SubscriptionOptions,
+  ) {}
+
+  get subscriptionId(): string {
+    return this.options.subscriptionId;
+  }
+
+  /** Last global position handled and checkpointed. */
+  get position(): bigint {
+    return this.checkpoint;
+  }
+
+  start(): this {
+    if (!this.loop) {
+      this.stopping = false;
+      this.loop = this.run();
+    }
+    return this;
+  }
+
+  /** Stops polling; resolves once the in-flight batch is handled and checkpointed. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wakeUp();
+    await this.loop;
+    this.loop = undefined;
+  }
+
+  private async run(): Promise<void> {
+    const { subscriptionId, handle, batchSize = 100, pollIntervalMs = 100 } = this.options;
+    let loaded = false;
+    while (!this.stopping) {
+      try {
+        if (!loaded) {
+          this.checkpoint = (await loadCheckpoint(this.db, subscriptionId)) ?? 0n;
+          loaded = true;
+        }
+        const page = await readAll(this.db, { fromPosition: this.checkpoint, maxCount: batchSize });
+        if (page.events.length === 0) {
+          await this.sleep(pollIntervalMs);
+          continue;
+        }
+        await handle(page.events);
+        await storeCheckpoint(this.db, subscriptionId, page.nextPosition);
+        this.checkpoint = page.nextPosition;
+      } catch (error) {
+        (this.options.onError ?? logError)(error, subscriptionId);
+        await this.sleep(pollIntervalMs);
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}
+
+function logError(error: unknown, subscriptionId: string): void {
+  console.error(`[event-store] subscription "${subscriptionId}" failed, retrying:`, error);
+}
