@@ -1,0 +1,78 @@
+/**
+ * The messaging port application code depends on. Implementations: KafkaMessageBus (real Kafka)
+ * and EmbeddedMessageBus (in-process, for the embedded default without Kafka).
+ */
+
+export type Headers = Record<string, string>;
+
+export interface OutgoingMessage {
+  /** Messages with the same key land in the same partition, in publish order. */
+  key: string | Buffer | null;
+  /** null is a tombstone (meaningful on compacted topics). */
+  value: Buffer | string | null;
+  headers?: Headers;
+}
+
+/** A message as stored in the log, before decoding. */
+export interface RawMessage {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Headers;
+  /** Milliseconds since the epoch, as a string (Kafka convention). */
+  timestamp: string;
+}
+
+export interface DecodedMessage<T> {
+  value: T;
+  key: string | null;
+  topic: string;
+  partition: number;
+  offset: string;
+  headers: Headers;
+  timestamp: string;
+}
+
+export interface SubscriptionOptions<T> {
+  /** One topic (`topic`) or several (`topics`); at least one is required. */
+  topic?: string;
+  topics?: readonly string[];
+  groupId: string;
+  /** Where a group without committed offsets starts: the beginning, or only new messages (default). */
+  fromBeginning?: boolean;
+  /** Validates and converts a raw message; throws on invalid input (the error message is the reason). */
+  decode: (message: RawMessage) => T;
+  /** Handles valid messages in per-partition order; throwing triggers retries, then isolation and dead-lettering. */
+  handleBatch: (messages: Array<DecodedMessage<T>>) => Promise<void>;
+  /** Retries of a failing handleBatch call before falling back / dead-lettering. Default 3. */
+  maxRetries?: number;
+  /** First retry delay, doubled on each further retry (capped at 30 s). Default 100 ms. */
+  retryBackoffMs?: number;
+  /** Most messages passed to one handleBatch call. Default 500. */
+  maxBatchSize?: number;
+}
+
+export interface Subscription {
+  /** Finishes the in-flight batch, commits offsets and leaves the group. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface TopicSpec {
+  topic: string;
+  partitions?: number;
+  /** Log compaction (latest value per key kept). */
+  compacted?: boolean;
+}
+
+export interface MessageBus {
+  /** Resolves once every message is durably accepted (Kafka: acknowledged by all in-sync replicas). */
+  publish(topic: string, messages: OutgoingMessage[]): Promise<void>;
+  /** Resolves once the subscription is running (Kafka: joined its group, or gave up waiting for it). */
+  subscribe<T>(options: SubscriptionOptions<T>): Promise<Subscription>;
+  /** Creates missing topics; existing ones are left as they are. */
+  ensureTopics(topics: TopicSpec[]): Promise<void>;
+  /** Stops every subscription and releases connections. */
+  close(): Promise<void>;
+}
