@@ -1,0 +1,94 @@
+import { TOPICS } from '@iris/contracts';
+import type { MessageBus } from '@iris/messaging';
+import { AgentSdkConfigError } from './errors';
+import { AgentSdkLogger, stderrJsonLogger } from './logger';
+
+/** Bounded buffering and flushing. */
+export interface TelemetryBufferOptions {
+  /** Most events held while waiting for the broker; beyond it the oldest are dropped. Default 10,000. */
+  maxBufferedEvents?: number;
+  /** Longest wait between the first buffered event and its flush. Default 50 ms. */
+  flushIntervalMs?: number;
+  /** Most events per publish. Default 500. */
+  maxBatchSize?: number;
+  /** First retry delay after a failed publish (doubled per attempt, jittered). Default 100 ms. */
+  retryBackoffMinMs?: number;
+  /** Retry delay cap. Default 5,000 ms. */
+  retryBackoffMaxMs?: number;
+}
+
+/** Who publishes: attached to every event. */
+export interface AgentIdentity {
+  agent: string;
+  /** The version tuple id attached to every event (a record call may override it). */
+  versionId: string;
+  /** Envelope environment slug. Default 'production'. */
+  environment?: string;
+}
+
+export interface IrisAgentClientOptions extends AgentIdentity, TelemetryBufferOptions {
+  transport: MessageBus;
+  /** close() also closes the transport. Default false (the factories set it for transports they create). */
+  ownsTransport?: boolean;
+  logger?: AgentSdkLogger;
+  /** Topic override (tests, benchmarks). Default iris.telemetry.v1. */
+  topic?: string;
+  /** One log line per this many invalid events. Default 1,000. */
+  logInvalidEvery?: number;
+  /** Minimum time between two overflow / publish-failure log lines. Default 10 s. */
+  logIntervalMs?: number;
+}
+
+export type ResolvedClientOptions = Required<Omit<IrisAgentClientOptions, 'environment'>> & { environment: string };
+
+export const CLIENT_DEFAULTS = {
+  maxBufferedEvents: 10_000,
+  flushIntervalMs: 50,
+  maxBatchSize: 500,
+  retryBackoffMinMs: 100,
+  retryBackoffMaxMs: 5_000,
+  logInvalidEvery: 1_000,
+  logIntervalMs: 10_000,
+} as const;
+
+export function resolveClientOptions(options: IrisAgentClientOptions): ResolvedClientOptions {
+  requireText('agent', options.agent);
+  requireText('versionId', options.versionId);
+  if (!options.transport || typeof options.transport.publish !== 'function') {
+    throw new AgentSdkConfigError('transport must be a MessageBus (KafkaMessageBus or EmbeddedMessageBus)');
+  }
+  const resolved: ResolvedClientOptions = {
+    ...CLIENT_DEFAULTS,
+    ownsTransport: false,
+    logger: stderrJsonLogger(),
+    topic: TOPICS.telemetry.name,
+    ...withoutUndefined(options),
+    agent: options.agent,
+    versionId: options.versionId,
+    transport: options.transport,
+    environment: options.environment ?? 'production',
+  };
+  for (const name of Object.keys(CLIENT_DEFAULTS) as Array<keyof typeof CLIENT_DEFAULTS>) {
+    const value = resolved[name];
+    if (!Number.isInteger(value) || value < (name === 'flushIntervalMs' ? 0 : 1)) {
+      throw new AgentSdkConfigError(`${name} must be a positive integer, got ${String(value)}`);
+    }
+  }
+  if (resolved.maxBatchSize > resolved.maxBufferedEvents) {
+    throw new AgentSdkConfigError(`maxBatchSize (${resolved.maxBatchSize}) must not exceed maxBufferedEvents (${resolved.maxBufferedEvents})`);
+  }
+  if (resolved.retryBackoffMaxMs < resolved.retryBackoffMinMs) {
+    throw new AgentSdkConfigError('retryBackoffMaxMs must be ≥ retryBackoffMinMs');
+  }
+  return resolved;
+}
+
+function requireText(name: string, value: unknown): void {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 256) {
+    throw new AgentSdkConfigError(`${name} must be a non-empty string of at most 256 characters`);
+  }
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
