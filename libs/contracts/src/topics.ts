@@ -114,10 +114,11 @@ export function dlqTopic(topic: string): string {
 
 /** Headers set on dead-lettered records (the value is the original bytes, unchanged). */
 export const DLQ_HEADERS = {
-  sourceTopic: 'iris-dlq-source-topic',
-  sourcePartition: 'iris-dlq-source-partition',
-  sourceOffset: 'iris-dlq-source-offset',
-  errorCode: 'iris-dlq-error-code',
-  errorMessage: 'iris-dlq-error-message',
-  failedAt: 'iris-dlq-failed-at',
+  /** Why the record was dead-lettered (the decode or handler error message). */
+  error: 'x-iris-error',
+  /** `invalid` (failed validation) or `handler-failed` (valid, but processing failed after retries). */
+  errorKind: 'x-iris-error-kind',
+  sourceTopic: 'x-iris-source-topic',
+  sourcePartition: 'x-iris-source-partition',
+  sourceOffset: 'x-iris-source-offset',
 } as const;

@@ -1,0 +1,81 @@
+/**
+ * `npm run bench`: every benchmark, each with its baseline measured in the same run, against the
+ * targets the issues name. Starts a local Kafka broker unless KAFKA_BROKERS is set; uses the
+ * PostgreSQL at DATABASE_URL (default local) in fresh databases. `npm run bench -- foundation`
+ * (or `telemetry`) runs one group. Results are also written to bench/results/latest.json.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startKafkaBroker } from '../libs/testing/src';
+import { runContractsBench } from './contracts.bench';
+import { runEventStoreBench } from './event-store.bench';
+import { runMessagingBench } from './messaging.bench';
+import { runAggregationBench } from './aggregation.bench';
+import { runAgentSdkBench } from './agent-sdk.bench';
+
+interface Check {
+  figure: string;
+  value: number;
+  target: string;
+  ok: boolean;
+}
+
+const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2));
+
+async function main(): Promise<void> {
+  const group = process.argv[2] ?? 'all';
+  const messages = Number(process.env.BENCH_MESSAGES ?? 1_000_000);
+  const results: Record<string, unknown> = {};
+  const checks: Check[] = [];
+  const check = (figure: string, value: number, target: string, ok: boolean) => checks.push({ figure, value, target, ok });
+
+  let brokers = process.env.KAFKA_BROKERS;
+  const broker = brokers ? undefined : await startKafkaBroker();
+  brokers ??= broker!.brokers;
+  try {
+    if (group === 'all' || group === 'foundation') {
+      const store = await runEventStoreBench();
+      results.eventStore = store;
+      const sixteen = store.iris.find((f) => f.writers === 16 && f.eventsPerAppend === 1)!;
+      const one = store.iris.find((f) => f.writers === 1 && f.eventsPerAppend === 1)!;
+      const ratio16 = store.irisOverEmmett[store.iris.indexOf(sixteen)];
+      check('event store: appends/s, 1 writer (p99 ms)', one.appendsPerSecond, `p99 ${fmt(one.p99LatencyMs)} ms`, true);
+      check('event store: appends/s, 16 writers', sixteen.appendsPerSecond, '≥ 5,000', sixteen.appendsPerSecond >= 5_000);
+      check('event store: 16 writers, Iris ÷ Emmett', ratio16, '≥ 1.00', ratio16 >= 1);
+      check('event store: readAll events/s', store.readAll.eventsPerSecond, '≥ 100,000', store.readAll.eventsPerSecond >= 100_000);
+
+      const messaging = await runMessagingBench({ brokers, messages });
+      results.messaging = messaging;
+      check(`messaging: consume ${fmt(messages)} msgs, libs/messaging ÷ raw kafkajs`, messaging.ratio.consume, '≥ 0.80', messaging.ratio.consume >= 0.8);
+      check(`messaging: produce ${fmt(messages)} msgs, libs/messaging ÷ raw kafkajs`, messaging.ratio.produce, '≥ 0.80', messaging.ratio.produce >= 0.8);
+
+      const decode = runContractsBench();
+      results.contracts = decode;
+    }
+    if (group === 'all' || group === 'telemetry') {
+      const aggregation = runAggregationBench();
+      results.aggregation = aggregation;
+      const sdk = await runAgentSdkBench({ brokers });
+      results.agentSdk = sdk;
+      check('SDK: recordRequest median µs', sdk.recordRequest.medianNs / 1000, '≤ 2', sdk.recordRequest.medianNs <= 2_000);
+      check('SDK: one process publishes events/s', sdk.endToEnd.eventsPerSecond, '≥ 50,000', sdk.endToEnd.eventsPerSecond >= 50_000);
+      check('SDK ÷ raw kafkajs (same run)', sdk.endToEnd.eventsPerSecond / sdk.rawKafkajsBaseline.eventsPerSecond, 'baseline', true);
+    }
+  } finally {
+    await broker?.stop();
+  }
+
+  const dir = join(__dirname, '..', '..', 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'latest.json'), JSON.stringify({ at: new Date().toISOString(), results, checks }, null, 2));
+
+  process.stdout.write('\nfigure'.padEnd(64) + 'value'.padStart(14) + '   target\n');
+  for (const c of checks) {
+    process.stdout.write(`${c.ok ? 'ok  ' : 'MISS'} ${c.figure.padEnd(58)} ${fmt(c.value).padStart(14)}   ${c.target}\n`);
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${(error as Error)?.stack ?? String(error)}\n`);
+  process.exit(1);
+});
