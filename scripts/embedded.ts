@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   const portBase = env.IRIS_PORT_BASE === undefined ? undefined : Number(env.IRIS_PORT_BASE);
   const logger = new JsonLogger('iris', logLevel);
   const sharedConfig = loadConfig('registry', env);
-  const infrastructure = await createInfrastructure(sharedConfig, logger);
+  const infrastructure = await createInfrastructure(sharedConfig, logger, { migrations: SERVICES.flatMap((s) => s.migrations ?? []) });
 
   const apps: Array<{ name: string; app: INestApplication }> = [];
   for (const definition of SERVICES) {

@@ -1,5 +1,57 @@
-import { Module } from '@nestjs/common';
+import { Inject, Module, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
+import type { IrisConfig } from '@iris/config';
+import { TOPICS } from '@iris/contracts';
+import type { PostgresEventStore } from '@iris/event-store';
+import type { MessageBus } from '@iris/messaging';
+import { JsonLogger } from '@iris/observability';
+import { EVENT_STORE, IRIS_CONFIG, MESSAGE_BUS } from '@iris/runtime';
+import { DataSource } from 'typeorm';
+import { AggregatorMetrics } from './aggregator-metrics';
+import { AggregatorSettings, loadAggregatorSettings } from './aggregator-settings';
+import { MetricsController } from './metrics.controller';
+import { PartitionStore } from './partition-store';
+import { SnapshotEmitter } from './snapshot-emitter';
+import { TelemetryAggregator } from './telemetry-aggregator';
+import { METRICS_AGGREGATOR_SETTINGS } from './tokens';
 
-/** The metrics-aggregator service's features (controllers, consumers) are registered here. */
-@Module({})
-export class MetricsAggregatorModule {}
+/** Consumes telemetry, checkpoints per-partition windows, emits metrics.snapshot events; serves figures. */
+@Module({
+  controllers: [MetricsController],
+  providers: [
+    { provide: METRICS_AGGREGATOR_SETTINGS, useFactory: () => loadAggregatorSettings() },
+    AggregatorMetrics,
+    {
+      provide: PartitionStore,
+      inject: [DataSource, METRICS_AGGREGATOR_SETTINGS],
+      useFactory: (dataSource: DataSource, settings: AggregatorSettings) => new PartitionStore(dataSource, settings.consumerGroup, TOPICS.telemetry.name),
+    },
+  ],
+})
+export class MetricsAggregatorModule implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private aggregator?: TelemetryAggregator;
+  private emitter?: SnapshotEmitter;
+
+  constructor(
+    @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
+    @Inject(EVENT_STORE) private readonly eventStore: PostgresEventStore,
+    @Inject(IRIS_CONFIG) private readonly config: IrisConfig,
+    @Inject(METRICS_AGGREGATOR_SETTINGS) private readonly settings: AggregatorSettings,
+    private readonly dataSource: DataSource,
+    private readonly store: PartitionStore,
+    private readonly metrics: AggregatorMetrics,
+    private readonly logger: JsonLogger,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.aggregator = new TelemetryAggregator(this.bus, this.store, this.settings, this.metrics, this.logger);
+    await this.aggregator.start();
+    this.emitter = new SnapshotEmitter(this.dataSource, this.store, this.eventStore, this.settings, this.metrics, this.logger, this.config.mode === 'embedded');
+    this.emitter.start();
+  }
+
+  /** SIGTERM: finish the in-flight batch, checkpoint, commit offsets, then stop emitting. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.aggregator?.stop();
+    await this.emitter?.stop();
+  }
+}

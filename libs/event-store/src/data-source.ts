@@ -1,4 +1,4 @@
-import { DataSource } from 'typeorm';
+import { DataSource, MigrationInterface } from 'typeorm';
 import type { TlsOptions } from 'node:tls';
 import { PGliteDriver } from 'typeorm-pglite';
 import { eventStoreMigrations } from './migrations';
@@ -7,6 +7,8 @@ interface CommonOptions {
   /** Run pending migrations in `initialize()` (default true). Otherwise call `migrateEventStore`. */
   migrationsRun?: boolean;
   logging?: boolean;
+  /** Migrations of the services that share this database, run after the event store's own. */
+  extraMigrations?: Array<new () => MigrationInterface>;
 }
 
 export interface ServerDataSourceOptions extends CommonOptions {
@@ -36,7 +38,7 @@ export function createEventStoreDataSource(options: EventStoreDataSourceOptions)
   const common = {
     type: 'postgres' as const,
     synchronize: false,
-    migrations: eventStoreMigrations,
+    migrations: [...eventStoreMigrations, ...(options.extraMigrations ?? [])],
     migrationsRun: options.migrationsRun ?? true,
     migrationsTableName: EVENT_STORE_MIGRATIONS_TABLE,
     migrationsTransactionMode: 'each' as const,

@@ -1,5 +1,5 @@
 import { Kafka } from 'kafkajs';
-import type { DataSource } from 'typeorm';
+import type { DataSource, MigrationInterface } from 'typeorm';
 import { TOPIC_LIST, dlqTopic } from '@iris/contracts';
 import type { IrisConfig } from '@iris/config';
 import { createEventStoreDataSource, PostgresEventStore } from '@iris/event-store';
@@ -66,15 +66,21 @@ function kafkaCheck(config: IrisConfig, logger: MessagingLogger): { check: Readi
 }
 
 /** Connects to Kafka + PostgreSQL (`kafka` mode) or builds the in-process bus + PGlite (`embedded` mode). */
-export async function createInfrastructure(config: IrisConfig, logger: JsonLogger): Promise<Infrastructure> {
+export interface InfrastructureOptions {
+  /** Migrations of the services using this infrastructure (see ServiceDefinition.migrations). */
+  migrations?: Array<new () => MigrationInterface>;
+}
+
+export async function createInfrastructure(config: IrisConfig, logger: JsonLogger, options: InfrastructureOptions = {}): Promise<Infrastructure> {
   const busLogger = messagingLogger(logger);
   const embedded = config.mode === 'embedded';
   const dataSource = embedded
-    ? createEventStoreDataSource({ embedded: true, dataDir: config.embeddedDataDir })
+    ? createEventStoreDataSource({ embedded: true, dataDir: config.embeddedDataDir, extraMigrations: options.migrations })
     : createEventStoreDataSource({
         url: config.database!.url,
         ssl: config.database!.ssl ? { ca: config.database!.ssl.ca, rejectUnauthorized: config.database!.ssl.rejectUnauthorized } : undefined,
         poolSize: config.database!.poolSize,
+        extraMigrations: options.migrations,
       });
   await dataSource.initialize();
   const eventStore = new PostgresEventStore(dataSource);

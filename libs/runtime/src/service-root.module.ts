@@ -1,5 +1,6 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { DataSource, type MigrationInterface } from 'typeorm';
 import { BearerAuthGuard, Public, TokenAuthenticator } from '@iris/auth';
 import type { IrisConfig, ServiceName } from '@iris/config';
 import { HealthController, JsonLogger, READINESS_CHECKS } from '@iris/observability';
@@ -11,6 +12,8 @@ import { EVENT_STORE, IRIS_CONFIG, MESSAGE_BUS } from './tokens';
 export interface ServiceDefinition {
   name: ServiceName;
   module: Type<unknown>;
+  /** TypeORM migrations of the tables this service owns (beside the shared event log). */
+  migrations?: Array<new () => MigrationInterface>;
 }
 
 // Probes must answer without a token.
@@ -24,6 +27,7 @@ export class ServiceRootModule {
       { provide: IRIS_CONFIG, useValue: config },
       { provide: MESSAGE_BUS, useValue: infrastructure.bus },
       { provide: EVENT_STORE, useValue: infrastructure.eventStore },
+      { provide: DataSource, useValue: infrastructure.dataSource },
       { provide: READINESS_CHECKS, useValue: infrastructure.readinessChecks },
       { provide: JsonLogger, useValue: logger },
       { provide: TokenAuthenticator, useValue: new TokenAuthenticator(config.auth.tokens) },

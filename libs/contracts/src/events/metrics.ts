@@ -14,6 +14,11 @@ export const MetricsSnapshotV1 = eventSchema(
       versions: z
         .record(identifier(), numberRecord())
         .describe('versionId → named figures (requests, errorRate, p95LatencyMs, costUsd, …).'),
+      role: z.enum(['primary', 'shadow']).default('primary').describe('Primary traffic or shadow (mirrored) results; never mixed.'),
+      tenants: z
+        .record(identifier(), z.record(identifier(), numberRecord()))
+        .optional()
+        .describe('versionId → tenant → named figures, for per-tenant gates.'),
     })
     .refine((s) => Date.parse(s.windowEnd) >= Date.parse(s.windowStart), {
       error: 'must not be before windowStart',

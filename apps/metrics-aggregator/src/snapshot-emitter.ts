@@ -1,0 +1,114 @@
+import { createHash } from 'node:crypto';
+import { createEvent, EventDataInput } from '@iris/contracts';
+import type { PostgresEventStore } from '@iris/event-store';
+import type { JsonLogger } from '@iris/observability';
+import { LeaderLock, toNewEvent } from '@iris/runtime';
+import type { DataSource } from 'typeorm';
+import { ClosedWindow, flattenFigures, mergeClosedWindows, metricsSnapshotPayloads } from './aggregation';
+import type { AggregatorMetrics } from './aggregator-metrics';
+import type { AggregatorSettings } from './aggregator-settings';
+import type { PartitionStore, PendingPartial } from './partition-store';
+
+/** A stable UUID from a name, so a re-emitted snapshot has the same id (idempotent append, consumer dedupe). */
+export function nameBasedUuid(name: string): string {
+  const hex = createHash('sha256').update(name).digest('hex');
+  const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** metrics.snapshot events of one merged window: one per (environment, agent, role), with per-tenant figures. */
+export function snapshotEvents(window: ClosedWindow, consumerGroup: string, partitionsMerged: number) {
+  const tenantsByVersion = new Map<string, Record<string, Record<string, number>>>();
+  for (const { key, figures } of window.tenants) {
+    const id = `${key.environment}\u001f${key.agent}\u001f${key.role}\u001f${key.versionId}`;
+    const tenants = tenantsByVersion.get(id) ?? {};
+    tenants[key.tenant] = flattenFigures(figures);
+    tenantsByVersion.set(id, tenants);
+  }
+  return metricsSnapshotPayloads(window).map((payload) => {
+    const tenants: Record<string, Record<string, Record<string, number>>> = {};
+    for (const versionId of Object.keys(payload.data.versions)) {
+      const perTenant = tenantsByVersion.get(`${payload.environment}\u001f${payload.data.agent}\u001f${payload.role}\u001f${versionId}`);
+      if (perTenant) tenants[versionId] = perTenant;
+    }
+    const data: EventDataInput<'metrics.snapshot'> = { ...payload.data, role: payload.role, tenants };
+    const name = `${consumerGroup}|${window.startMs}|${payload.environment}|${payload.data.agent}|${payload.role}|${partitionsMerged}`;
+    return createEvent('metrics.snapshot', data, {
+      environment: payload.environment,
+      eventId: nameBasedUuid(name),
+      occurredAt: new Date(window.endMs),
+    });
+  });
+}
+
+/**
+ * Emits a window once every partition that has data has closed it: merges the partitions' partials and
+ * appends metrics.snapshot events to the log (the outbox relay publishes them to Kafka). One instance
+ * emits at a time (advisory lock); a partial arriving after its window was emitted re-emits a corrected snapshot.
+ */
+export class SnapshotEmitter {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private stopped = false;
+  private readonly lock: LeaderLock;
+
+  constructor(
+    dataSource: DataSource,
+    private readonly store: PartitionStore,
+    private readonly eventStore: PostgresEventStore,
+    private readonly settings: AggregatorSettings,
+    private readonly metrics: AggregatorMetrics,
+    private readonly logger: JsonLogger,
+    private readonly singleInstance: boolean,
+  ) {
+    this.lock = new LeaderLock(dataSource, `iris-metrics-emitter:${settings.consumerGroup}`);
+  }
+
+  start(): void {
+    const tick = async () => {
+      if (this.stopped) return;
+      this.running = this.emitReady().then(() => undefined, (error: unknown) => this.logger.warn('snapshot emission failed; retrying', { error }),
+      );
+      await this.running;
+      if (!this.stopped) this.timer = setTimeout(() => void tick(), this.settings.emitIntervalMs);
+    };
+    void tick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+    await this.lock.release().catch(() => undefined);
+  }
+
+  /** One pass: emit every window closed in all partitions. Returns how many snapshots were appended. */
+  async emitReady(): Promise<number> {
+    if (!this.singleInstance && !(await this.lock.tryAcquire())) return 0;
+    const watermarks = await this.store.watermarks();
+    if (watermarks.length === 0) return 0;
+    const completeThrough = Math.min(...watermarks.map((w) => w.watermarkMs ?? -Infinity));
+    if (!Number.isFinite(completeThrough)) return 0;
+    const pending = await this.store.pendingPartials(completeThrough);
+    const windows = new Map<number, PendingPartial[]>();
+    for (const partial of pending) windows.set(partial.windowStartMs, [...(windows.get(partial.windowStartMs) ?? []), partial]);
+    let emitted = 0;
+    for (const [startMs, partials] of windows) {
+      const all = await this.store.partialsBetween(startMs, startMs + 1); // include partials emitted before (a correction)
+      const merged = mergeClosedWindows(
+        all.map((p) => ({ startMs: p.windowStartMs, endMs: p.windowEndMs, versions: [], tenants: [], accumulators: p.accumulators })),
+      );
+      for (const event of snapshotEvents(merged, this.settings.consumerGroup, all.length)) {
+        await this.eventStore.appendToStream(`metrics-${event.environment}-${event.data.agent}`, [toNewEvent(event, { actor: 'metrics-aggregator' })], {
+          expectedVersion: 'any',
+        });
+        emitted++;
+      }
+      await this.store.markEmitted(startMs);
+      this.logger.write('debug', 'window emitted', { windowStartMs: startMs, partitions: partials.length });
+    }
+    this.metrics.snapshotsEmitted += emitted;
+    if (emitted > 0) await this.store.prune(completeThrough - 16 * 60_000);
+    return emitted;
+  }
+}
