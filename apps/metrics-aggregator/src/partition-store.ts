@@ -50,7 +50,7 @@ export class PartitionStore {
         await tx.query(
           `INSERT INTO metrics_window_partials (consumer_group, topic, partition, window_start_ms, window_end_ms, accumulators)
            VALUES ($1, $2, $3, $4, $5, $6)
-           ON CONFLICT (consumer_group, topic, window_start_ms, partition) DO UPDATE SET accumulators = EXCLUDED.accumulators`,
+           ON CONFLICT (consumer_group, topic, window_start_ms, partition) DO UPDATE SET accumulators = EXCLUDED.accumulators, emitted = false`,
           [this.consumerGroup, this.topic, partition, window.startMs, window.endMs, JSON.stringify(window.accumulators)],
         );
       }

@@ -17,7 +17,7 @@ export function nameBasedUuid(name: string): string {
 }
 
 /** metrics.snapshot events of one merged window: one per (environment, agent, role), with per-tenant figures. */
-export function snapshotEvents(window: ClosedWindow, consumerGroup: string, partitionsMerged: number) {
+export function snapshotEvents(window: ClosedWindow, consumerGroup: string) {
   const tenantsByVersion = new Map<string, Record<string, Record<string, number>>>();
   for (const { key, figures } of window.tenants) {
     const id = `${key.environment}\u001f${key.agent}\u001f${key.role}\u001f${key.versionId}`;
@@ -32,7 +32,8 @@ export function snapshotEvents(window: ClosedWindow, consumerGroup: string, part
       if (perTenant) tenants[versionId] = perTenant;
     }
     const data: EventDataInput<'metrics.snapshot'> = { ...payload.data, role: payload.role, tenants };
-    const name = `${consumerGroup}|${window.startMs}|${payload.environment}|${payload.data.agent}|${payload.role}|${partitionsMerged}`;
+    // Same content → same id (a re-emission after a crash is a no-op); a corrected window gets a new id.
+    const name = `${consumerGroup}|${window.startMs}|${payload.environment}|${payload.data.agent}|${payload.role}|${JSON.stringify(data)}`;
     return createEvent('metrics.snapshot', data, {
       environment: payload.environment,
       eventId: nameBasedUuid(name),
@@ -98,7 +99,7 @@ export class SnapshotEmitter {
       const merged = mergeClosedWindows(
         all.map((p) => ({ startMs: p.windowStartMs, endMs: p.windowEndMs, versions: [], tenants: [], accumulators: p.accumulators })),
       );
-      for (const event of snapshotEvents(merged, this.settings.consumerGroup, all.length)) {
+      for (const event of snapshotEvents(merged, this.settings.consumerGroup)) {
         await this.eventStore.appendToStream(`metrics-${event.environment}-${event.data.agent}`, [toNewEvent(event, { actor: 'metrics-aggregator' })], {
           expectedVersion: 'any',
         });

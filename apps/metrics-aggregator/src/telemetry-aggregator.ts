@@ -13,6 +13,10 @@ interface PartitionState {
   /** The offset the stored checkpoint covers (undefined: none stored yet). */
   storedOffset: bigint | undefined;
   lastEventAtWallMs: number;
+  /** Whether the last batch reached the partition's end (a lagging partition is never treated as idle). */
+  caughtUp: boolean;
+  /** The watermark in the stored checkpoint (the emitter reads it). */
+  storedWatermarkMs: number | null;
 }
 
 const source = (partition: number) => `p${partition}`;
@@ -33,6 +37,8 @@ export class TelemetryAggregator {
   private readonly partitions = new Map<number, PartitionState>();
   private readonly locks = new Map<number, Promise<void>>();
   private subscription?: Subscription;
+  /** Partitions this member owns; undefined until the bus says (the embedded bus never does: one process owns all). */
+  private owned: Set<number> | undefined;
   private idleTimer?: NodeJS.Timeout;
 
   constructor(
@@ -59,6 +65,7 @@ export class TelemetryAggregator {
         }
       },
       handleBatch: (messages) => this.handleBatch(messages),
+      onAssignment: (change) => this.onAssignment(change),
     });
     this.idleTimer = setInterval(() => void this.advanceIdlePartitions(), Math.max(100, Math.floor(this.settings.idleAfterMs / 2)));
   }
@@ -67,6 +74,17 @@ export class TelemetryAggregator {
     clearInterval(this.idleTimer);
     await this.subscription?.stop();
     await Promise.all(this.locks.values());
+  }
+
+  /** During a rebalance nothing is owned; after it, states of partitions now elsewhere are dropped (reloaded if they come back). */
+  private onAssignment(change: { kind: 'rebalancing' } | { kind: 'assigned'; partitions: Array<{ topic: string; partition: number }> }): void {
+    if (change.kind === 'rebalancing') {
+      this.owned = new Set();
+      return;
+    }
+    this.owned = new Set(change.partitions.filter((p) => p.topic === TOPICS.telemetry.name).map((p) => p.partition));
+    for (const partition of [...this.partitions.keys()]) if (!this.owned.has(partition)) this.partitions.delete(partition);
+    this.logger.info('telemetry partitions assigned', { partitions: [...this.owned].sort((a, b) => a - b) });
   }
 
   /** Figures of this instance's open (not yet closed) windows, for live views. */
@@ -103,6 +121,8 @@ export class TelemetryAggregator {
       newestEventMs = Math.max(newestEventMs, Date.parse(message.value.occurredAt));
     }
     state.lastEventAtWallMs = this.now();
+    const highWatermark = messages[messages.length - 1].highWatermark;
+    state.caughtUp = highWatermark === undefined || state.nextOffset >= BigInt(highWatermark);
     if (Number.isFinite(newestEventMs)) this.metrics.partitionDelayMs.set(partition, this.now() - newestEventMs);
     await this.checkpoint(partition, state);
   }
@@ -114,12 +134,21 @@ export class TelemetryAggregator {
     if (known && firstOffset === known.nextOffset) return known;
     const stored = await this.store.load(partition);
     const state: PartitionState = stored
-      ? { aggregator: WindowedAggregator.restore(stored.state), nextOffset: stored.nextOffset, storedOffset: stored.nextOffset, lastEventAtWallMs: this.now() }
+      ? {
+          aggregator: WindowedAggregator.restore(stored.state),
+          nextOffset: stored.nextOffset,
+          storedOffset: stored.nextOffset,
+          lastEventAtWallMs: this.now(),
+          caughtUp: false,
+          storedWatermarkMs: stored.watermarkMs,
+        }
       : {
           aggregator: new WindowedAggregator({ windowMs: this.settings.windowMs, allowedLatenessMs: this.settings.allowedLatenessMs }),
           nextOffset: 0n,
           storedOffset: undefined,
           lastEventAtWallMs: this.now(),
+          caughtUp: false,
+          storedWatermarkMs: null,
         };
     this.partitions.set(partition, state);
     return state;
@@ -133,6 +162,7 @@ export class TelemetryAggregator {
     try {
       await this.store.save(partition, state.storedOffset, state.nextOffset, snapshot, closed);
       state.storedOffset = state.nextOffset;
+      state.storedWatermarkMs = snapshot.watermarkMs;
       this.metrics.checkpoints++;
     } catch (error) {
       // Another instance owns the partition now (or the write failed): forget our copy, reload next time.
@@ -142,15 +172,22 @@ export class TelemetryAggregator {
     }
   }
 
-  /** A quiet partition must not hold windows open forever: its clock follows wall time once idle. */
+  /**
+   * A quiet partition must not hold windows open forever: once it has been caught up and without events
+   * for idleAfterMs, its clock follows wall time (minus idleAfterMs), and the checkpoint records the new
+   * watermark so the emitter can close windows other partitions have data for.
+   */
   private async advanceIdlePartitions(): Promise<void> {
     const now = this.now();
     for (const [partition, state] of this.partitions) {
-      if (now - state.lastEventAtWallMs < this.settings.idleAfterMs) continue;
+      if (this.owned && !this.owned.has(partition)) continue;
+      if (!state.caughtUp || now - state.lastEventAtWallMs < this.settings.idleAfterMs) continue;
       await this.withPartition(partition, async () => {
-        if (this.partitions.get(partition) !== state) return;
+        if (this.partitions.get(partition) !== state || (this.owned && !this.owned.has(partition))) return;
         state.aggregator.advanceWatermark(source(partition), now - this.settings.idleAfterMs);
-        if (state.aggregator.stats().closedWindowsPending === 0) return;
+        const watermark = state.aggregator.watermarkMs;
+        const moved = watermark !== null && (state.storedWatermarkMs === null || watermark - state.storedWatermarkMs >= this.settings.windowMs);
+        if (!moved && state.aggregator.stats().closedWindowsPending === 0) return;
         await this.checkpoint(partition, state).catch((error: unknown) => this.logger.warn('idle checkpoint failed', { partition, error }));
       });
     }

@@ -29,6 +29,8 @@ export interface KafkaConfig {
   clientId: string;
   ssl: false | { ca?: string; rejectUnauthorized: boolean };
   sasl?: { mechanism: SaslMechanism; username: string; password: string };
+  /** A consumer that stops heartbeating for this long is dropped from its group (its partitions move). */
+  sessionTimeoutMs: number;
 }
 
 export interface DatabaseConfig {
@@ -99,6 +101,7 @@ function parseKafka(read: EnvReader, service: string): KafkaConfig {
     clientId: read.string('KAFKA_CLIENT_ID', `iris-${service}`),
     ssl: useTls ? { ca: read.fileContents('KAFKA_SSL_CA_FILE'), rejectUnauthorized: read.boolean('KAFKA_SSL_REJECT_UNAUTHORIZED', true) } : false,
     sasl,
+    sessionTimeoutMs: read.integer('KAFKA_SESSION_TIMEOUT_MS', 30_000, { min: 6_000, max: 300_000 }),
   };
 }
 

@@ -36,23 +36,42 @@ const MAX_ATTEMPTS_FOR_ANY = 10;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** An append validated and serialised, ready to run alone or in a batch. */
+export interface PreparedAppend {
+  streamId: string;
+  expectedVersion: ExpectedVersion;
+  /** null = `any` (no check). */
+  expected: bigint | null;
+  ids: string[];
+  /** JSON array of {id, type, data, metadata}. */
+  eventsJson: string;
+}
+
+export function prepareAppend(streamId: string, events: NewEvent[], expectedVersion: ExpectedVersion): PreparedAppend {
+  const expected = toExpectedNumber(expectedVersion);
+  const withIds = withEventIds(events);
+  const eventsJson = JSON.stringify(
+    withIds.map((e) => ({ id: e.id, type: e.type, data: e.data ?? null, metadata: e.metadata ?? {} })),
+  );
+  return { streamId, expectedVersion, expected, ids: withIds.map((e) => e.id), eventsJson };
+}
+
 export async function appendToStream(
   db: SqlQueryable,
   streamId: string,
   events: NewEvent[],
   expectedVersion: ExpectedVersion,
 ): Promise<AppendResult> {
-  const expected = toExpectedNumber(expectedVersion);
-  const withIds = withEventIds(events);
-  const batch = JSON.stringify(
-    withIds.map((e) => ({ id: e.id, type: e.type, data: e.data ?? null, metadata: e.metadata ?? {} })),
-  );
-  const ids = withIds.map((e) => e.id);
+  return appendPrepared(db, prepareAppend(streamId, events, expectedVersion));
+}
 
+/** One append in its own statement (and transaction). */
+export async function appendPrepared(db: SqlQueryable, append: PreparedAppend): Promise<AppendResult> {
+  const { streamId, expectedVersion, expected, ids, eventsJson } = append;
   for (let attempt = 1; ; attempt++) {
     let row: { current_version: string; positions: string | null };
     try {
-      [row] = await db.query(APPEND_SQL, [streamId, batch, expected === null ? null : expected.toString()]);
+      [row] = await db.query(APPEND_SQL, [streamId, eventsJson, expected === null ? null : expected.toString()]);
     } catch (error) {
       if (pgErrorOf(error).code !== UNIQUE_VIOLATION) throw error;
       const replay = await findPreviousAppend(db, streamId, ids);
@@ -61,20 +80,33 @@ export async function appendToStream(
       if (expected === null && attempt < MAX_ATTEMPTS_FOR_ANY) continue;
       throw new ConcurrencyError(streamId, expectedVersion);
     }
-
-    const currentVersion = BigInt(row.current_version);
-    if (expected !== null && currentVersion !== expected) {
-      const replay = await findPreviousAppend(db, streamId, ids);
-      if (replay) return replay;
-      throw new ConcurrencyError(streamId, expectedVersion, currentVersion);
-    }
-    const positions = row.positions ? row.positions.split(',').map(BigInt) : [];
-    return {
-      nextExpectedVersion: currentVersion + BigInt(positions.length),
-      lastGlobalPosition: positions.length ? positions[positions.length - 1] : 0n,
-      positions,
-    };
+    return appendOutcome(db, append, row.current_version, row.positions);
   }
+}
+
+/**
+ * The result of one append from the stream version it saw and the positions it inserted
+ * (none when the expected version did not match: a retry of an earlier append, or a conflict).
+ */
+export async function appendOutcome(
+  db: SqlQueryable,
+  append: PreparedAppend,
+  currentVersionText: string,
+  positionsText: string | null,
+): Promise<AppendResult> {
+  const { streamId, expectedVersion, expected, ids } = append;
+  const currentVersion = BigInt(currentVersionText);
+  if (expected !== null && currentVersion !== expected) {
+    const replay = await findPreviousAppend(db, streamId, ids);
+    if (replay) return replay;
+    throw new ConcurrencyError(streamId, expectedVersion, currentVersion);
+  }
+  const positions = positionsText ? positionsText.split(',').map(BigInt) : [];
+  return {
+    nextExpectedVersion: currentVersion + BigInt(positions.length),
+    lastGlobalPosition: positions.length ? positions[positions.length - 1] : 0n,
+    positions,
+  };
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
-import { appendToStream } from './append-to-stream';
+import { AppendBatcher } from './append-batcher';
+import { prepareAppend } from './append-to-stream';
 import { readAll } from './read-all';
 import { readStream } from './read-stream';
 import { preparedStatements, SqlQueryable } from './sql';
@@ -17,14 +18,20 @@ import type {
 /** The append-only event log in PostgreSQL (or PGlite). The DataSource must be initialized and migrated. */
 export class PostgresEventStore {
   private readonly db: SqlQueryable;
+  private readonly appends: AppendBatcher;
 
   constructor(readonly dataSource: DataSource) {
     this.db = preparedStatements(dataSource);
+    this.appends = new AppendBatcher(this.db);
   }
 
-  /** Appends atomically if the stream is at `expectedVersion`; a retry with the same event ids is a no-op. */
-  appendToStream(streamId: string, events: NewEvent[], { expectedVersion }: AppendOptions): Promise<AppendResult> {
-    return appendToStream(this.db, streamId, events, expectedVersion);
+  /**
+   * Appends atomically if the stream is at `expectedVersion`; a retry with the same event ids is a no-op.
+   * Appends to different streams issued while another is in flight share one transaction (group
+   * commit), each still checked and answered on its own.
+   */
+  async appendToStream(streamId: string, events: NewEvent[], { expectedVersion }: AppendOptions): Promise<AppendResult> {
+    return this.appends.append(prepareAppend(streamId, events, expectedVersion));
   }
 
   readStream(streamId: string, options?: ReadStreamOptions): Promise<ReadStreamResult> {

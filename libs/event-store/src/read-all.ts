@@ -1,6 +1,6 @@
-import { SqlQueryable } from './sql';
-import { STORED_EVENT_COLUMNS, StoredEventRow, toStoredEvent } from './stored-event-row';
-import type { ReadAllOptions, ReadAllResult } from './types';
+import { queryArrays, SqlQueryable } from './sql';
+import { STORED_EVENT_COLUMNS, StoredEventTuple, tupleToStoredEvent } from './stored-event-row';
+import type { ReadAllOptions, ReadAllResult, StoredEvent } from './types';
 
 /**
  * Global order without gaps (Emmett's approach): a bigserial value can become visible after a higher
@@ -18,10 +18,12 @@ export const DEFAULT_READ_ALL_MAX_COUNT = 1000;
 
 export async function readAll(db: SqlQueryable, options: ReadAllOptions = {}): Promise<ReadAllResult> {
   const fromPosition = BigInt(options.fromPosition ?? 0);
-  const rows: StoredEventRow[] = await db.query(READ_ALL_SQL, [
+  // Rows as arrays (no per-row object from the driver), converted in one plain loop.
+  const rows = (await queryArrays(db, READ_ALL_SQL, [
     fromPosition.toString(),
     String(options.maxCount ?? DEFAULT_READ_ALL_MAX_COUNT),
-  ]);
-  const events = rows.map(toStoredEvent);
+  ])) as StoredEventTuple[];
+  const events = new Array<StoredEvent>(rows.length);
+  for (let i = 0; i < rows.length; i++) events[i] = tupleToStoredEvent(rows[i]);
   return { events, nextPosition: events.length ? events[events.length - 1].globalPosition : fromPosition };
 }

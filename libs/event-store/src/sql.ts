@@ -4,6 +4,15 @@ import type { DataSource } from 'typeorm';
 export interface SqlQueryable {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   query(sql: string, parameters?: unknown[]): Promise<any>;
+  /** Optional fast path: rows as arrays of column values, in select-list order (node-postgres `rowMode: 'array'`). */
+  queryArrays?(sql: string, parameters?: unknown[]): Promise<unknown[][]>;
+}
+
+/** Rows as arrays of column values, in select-list order, whatever the queryable (column names must be distinct). */
+export async function queryArrays(db: SqlQueryable, sql: string, parameters?: unknown[]): Promise<unknown[][]> {
+  if (db.queryArrays) return db.queryArrays(sql, parameters);
+  const rows: Array<Record<string, unknown>> = await db.query(sql, parameters);
+  return rows.map((row) => Object.values(row));
 }
 
 /** The driver error behind a TypeORM QueryFailedError (pg and PGlite errors both carry `code`, `constraint`). */
@@ -20,7 +29,16 @@ export function pgErrorOf(error: unknown): PgErrorFields {
 export const UNIQUE_VIOLATION = '23505';
 
 interface NodePostgresPool {
-  query(config: { name: string; text: string; values?: unknown[] }): Promise<{ rows: unknown[] }>;
+  query(config: { name: string; text: string; values?: unknown[]; rowMode?: 'array' }): Promise<{ rows: unknown[] }>;
+}
+
+/** Module-wide, so two stores on one pool never give one statement name to two different texts. */
+const statementNames = new Map<string, string>();
+
+function nameOf(text: string): string {
+  let name = statementNames.get(text);
+  if (!name) statementNames.set(text, (name = `iris_event_store_${statementNames.size + 1}`));
+  return name;
 }
 
 /**
@@ -32,12 +50,13 @@ export function preparedStatements(dataSource: DataSource): SqlQueryable {
   const options = dataSource.options as { driver?: unknown };
   const pool = (dataSource.driver as unknown as { master?: NodePostgresPool }).master;
   if (options.driver !== undefined || !pool) return dataSource;
-  const names = new Map<string, string>();
   return {
     async query(text, values) {
-      let name = names.get(text);
-      if (!name) names.set(text, (name = `iris_event_store_${names.size + 1}`));
-      return (await pool.query({ name, text, values })).rows;
+      return (await pool.query({ name: nameOf(text), text, values })).rows;
+    },
+    async queryArrays(text, values) {
+      // A statement's name is bound to its text; the row mode is per execution.
+      return (await pool.query({ name: nameOf(text), text, values, rowMode: 'array' })).rows as unknown[][];
     },
   };
 }

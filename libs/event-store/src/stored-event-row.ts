@@ -32,3 +32,28 @@ export function toStoredEvent(row: StoredEventRow): StoredEvent {
     recordedAt: new Date(row.recorded_at_ms),
   };
 }
+
+/** Rows of STORED_EVENT_COLUMNS fetched as arrays (select-list order): no row object per event. */
+export type StoredEventTuple = [
+  globalPosition: string,
+  streamId: string,
+  streamPosition: string,
+  eventId: string,
+  type: string,
+  data: unknown,
+  metadata: EventMetadata,
+  recordedAtMs: number,
+];
+
+export function tupleToStoredEvent(row: StoredEventTuple): StoredEvent {
+  return {
+    globalPosition: BigInt(row[0]),
+    streamId: row[1],
+    streamPosition: BigInt(row[2]),
+    eventId: row[3],
+    type: row[4],
+    data: row[5],
+    metadata: row[6],
+    recordedAt: new Date(row[7]),
+  };
+}

@@ -132,6 +132,7 @@ function toDecoded<T>(raw: RawMessage, value: T): DecodedMessage<T> {
     offset: raw.offset,
     headers: raw.headers,
     timestamp: raw.timestamp,
+    highWatermark: raw.highWatermark,
   };
 }
 

@@ -273,7 +273,8 @@ class EmbeddedSubscription<T> implements Subscription, GroupMember {
     try {
       const end = Math.min(log.length, position + this.bus.maxPollRecords);
       const batch: RawMessage[] = [];
-      for (let offset = position; offset < end; offset++) batch.push(toRawMessage(ref, offset, log[offset]));
+      const highWatermark = String(log.length);
+      for (let offset = position; offset < end; offset++) batch.push(toRawMessage(ref, offset, log[offset], highWatermark));
       await processPartitionBatch(batch, this.options, {
         deadLetter: (source, letters) => this.bus.publish(deadLetterTopic(source), letters),
         markProcessed: (lastOffset) => this.group.commit(ref, Number(lastOffset) + 1),
@@ -293,7 +294,7 @@ class EmbeddedSubscription<T> implements Subscription, GroupMember {
   }
 }
 
-function toRawMessage(ref: PartitionRef, offset: number, stored: StoredMessage): RawMessage {
+function toRawMessage(ref: PartitionRef, offset: number, stored: StoredMessage, highWatermark: string): RawMessage {
   return {
     topic: ref.topic,
     partition: ref.partition,
@@ -302,6 +303,7 @@ function toRawMessage(ref: PartitionRef, offset: number, stored: StoredMessage):
     value: stored.value,
     headers: stored.headers,
     timestamp: stored.timestamp,
+    highWatermark,
   };
 }
 

@@ -189,6 +189,16 @@ class KafkaSubscription<T> implements Subscription {
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) =>
       this.logger.log('error', 'consumer crashed', { groupId: this.options.groupId, restart: payload.restart, error: payload.error }),
     );
+    const onAssignment = this.options.onAssignment;
+    if (onAssignment) {
+      this.consumer.on(this.consumer.events.REBALANCING, () => onAssignment({ kind: 'rebalancing' }));
+      this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) =>
+        onAssignment({
+          kind: 'assigned',
+          partitions: Object.entries(payload.memberAssignment).flatMap(([topic, partitions]) => partitions.map((partition) => ({ topic, partition }))),
+        }),
+      );
+    }
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.options.topics, fromBeginning: this.options.fromBeginning });
     await this.consumer.run({
@@ -220,7 +230,7 @@ class KafkaSubscription<T> implements Subscription {
       committedUpTo = processedUpTo;
     };
     try {
-      const raw = batch.messages.map((message) => toRawMessage(topic, partition, message));
+      const raw = batch.messages.map((message) => toRawMessage(topic, partition, message, batch.highWatermark));
       await processPartitionBatch(raw, this.options, {
         deadLetter: (source, letters) => this.hooks.deadLetter(deadLetterTopic(source), letters),
         markProcessed: (lastOffset) => {
@@ -255,7 +265,7 @@ class KafkaSubscription<T> implements Subscription {
   }
 }
 
-function toRawMessage(topic: string, partition: number, message: KafkaMessage): RawMessage {
+function toRawMessage(topic: string, partition: number, message: KafkaMessage, highWatermark: string): RawMessage {
   return {
     topic,
     partition,
@@ -264,6 +274,7 @@ function toRawMessage(topic: string, partition: number, message: KafkaMessage): 
     value: message.value ?? null,
     headers: toHeaders(message.headers),
     timestamp: message.timestamp,
+    highWatermark,
   };
 }
 

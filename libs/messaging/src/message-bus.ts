@@ -23,6 +23,8 @@ export interface RawMessage {
   headers: Headers;
   /** Milliseconds since the epoch, as a string (Kafka convention). */
   timestamp: string;
+  /** Offset the next record written to the partition gets, as of this fetch (lag = highWatermark − offset − 1). */
+  highWatermark?: string;
 }
 
 export interface DecodedMessage<T> {
@@ -33,6 +35,8 @@ export interface DecodedMessage<T> {
   offset: string;
   headers: Headers;
   timestamp: string;
+  /** See RawMessage.highWatermark. */
+  highWatermark?: string;
 }
 
 export interface SubscriptionOptions<T> {
@@ -50,6 +54,11 @@ export interface SubscriptionOptions<T> {
   maxRetries?: number;
   /** First retry delay, doubled on each further retry (capped at 30 s). Default 100 ms. */
   retryBackoffMs?: number;
+  /**
+   * Told when the group's partition assignment changes: `rebalancing` first (ownership is in doubt),
+   * then `assigned` with this member's partitions. Kafka only; the embedded bus never rebalances across processes.
+   */
+  onAssignment?: (change: { kind: 'rebalancing' } | { kind: 'assigned'; partitions: Array<{ topic: string; partition: number }> }) => void;
   /** Most messages passed to one handleBatch call. Default 500. */
   maxBatchSize?: number;
 }

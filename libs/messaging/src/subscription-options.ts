@@ -3,8 +3,9 @@ import { SubscriptionOptions } from './message-bus';
 
 export const SUBSCRIPTION_DEFAULTS = { maxRetries: 3, retryBackoffMs: 100, maxBatchSize: 500 } as const;
 
-export interface ResolvedSubscriptionOptions<T> extends Required<Omit<SubscriptionOptions<T>, 'topic' | 'topics'>> {
+export interface ResolvedSubscriptionOptions<T> extends Required<Omit<SubscriptionOptions<T>, 'topic' | 'topics' | 'onAssignment'>> {
   topics: string[];
+  onAssignment?: SubscriptionOptions<T>['onAssignment'];
 }
 
 /** Validates subscription options and fills in defaults (shared by all implementations). */
@@ -21,6 +22,7 @@ export function resolveSubscriptionOptions<T>(options: SubscriptionOptions<T>): 
     maxRetries: options.maxRetries ?? SUBSCRIPTION_DEFAULTS.maxRetries,
     retryBackoffMs: options.retryBackoffMs ?? SUBSCRIPTION_DEFAULTS.retryBackoffMs,
     maxBatchSize: options.maxBatchSize ?? SUBSCRIPTION_DEFAULTS.maxBatchSize,
+    onAssignment: options.onAssignment,
   };
   if (!Number.isInteger(resolved.maxRetries) || resolved.maxRetries < 0)
     throw new MessagingConfigError('subscribe: `maxRetries` must be an integer >= 0');

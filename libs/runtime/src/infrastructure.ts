@@ -92,7 +92,11 @@ export async function createInfrastructure(config: IrisConfig, logger: JsonLogge
     bus = new EmbeddedMessageBus();
     readinessChecks.push({ name: 'bus', check: async () => undefined });
   } else {
-    bus = new KafkaMessageBus({ connection: kafkaConnection(config), logger: busLogger });
+    bus = new KafkaMessageBus({
+      connection: kafkaConnection(config),
+      logger: busLogger,
+      consumer: { sessionTimeoutMs: config.kafka!.sessionTimeoutMs, heartbeatIntervalMs: Math.floor(config.kafka!.sessionTimeoutMs / 10) },
+    });
     const kafka = kafkaCheck(config, busLogger);
     readinessChecks.push(kafka.check);
     closers.push(kafka.close);

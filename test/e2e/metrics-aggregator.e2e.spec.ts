@@ -1,0 +1,136 @@
+import { createServer } from 'node:net';
+import { dlqTopic, TOPICS } from '@iris/contracts';
+import { generateTelemetry, summarizeTelemetry } from '@iris/agent-sim';
+import { createFreshDatabase, dropDatabase, uniqueName } from '@iris/testing';
+import { spawnService, ServiceProcess } from '../support/service-process';
+import { countDeadLetters, followSnapshots, publishTelemetry } from '../support/telemetry-stream';
+
+const adminUrl = () => process.env.IRIS_ADMIN_DATABASE_URL!;
+
+async function freePort(): Promise<number> {
+  return new Promise((done) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+  });
+}
+
+/**
+ * A stream of two versions, event times starting just ahead of now (so no partition clock has passed them),
+ * published in event-time order as agents do (they record a request when it completes).
+ */
+function scenario(agent: string, totalRequests: number, seed: number) {
+  const byTime = (a: { occurredAt: string }, b: { occurredAt: string }) => Date.parse(a.occurredAt) - Date.parse(b.occurredAt);
+  return generateTelemetry({
+    agent,
+    seed,
+    startTimeMs: Date.now() + 1_000,
+    totalRequests,
+    requestRatePerSec: 2_000,
+    sessionLength: { min: 2, max: 6 },
+    tenants: ['acme', 'globex'],
+    features: ['chat'],
+    versions: [
+      { versionId: 'v1', weight: 0.8, errorRate: 0.02, latencyMs: { distribution: 'lognormal', p50: 400, p99: 2_000 }, costUsd: { mean: 0.01, sd: 0.002 }, toolFailureRate: 0.01, policyViolationRate: 0, feedbackRate: 0.1 },
+      { versionId: 'v2', weight: 0.2, errorRate: 0.2, latencyMs: { distribution: 'lognormal', p50: 600, p99: 3_000 }, costUsd: { mean: 0.02, sd: 0.004 }, toolFailureRate: 0.05, policyViolationRate: 0.05, feedbackRate: 0.1 },
+    ],
+  }).sort(byTime);
+}
+
+describe('metrics-aggregator on real Kafka and PostgreSQL', () => {
+  let databaseUrl: string;
+  const running: ServiceProcess[] = [];
+
+  const start = async (group: string) => {
+    const service = spawnService('metrics-aggregator', {
+      IRIS_MODE: 'kafka',
+      KAFKA_BROKERS: process.env.KAFKA_BROKERS,
+      DATABASE_URL: databaseUrl,
+      PORT: String(await freePort()),
+      METRICS_CONSUMER_GROUP: group,
+      METRICS_WINDOW_MS: '1000',
+      METRICS_ALLOWED_LATENESS_MS: '5000',
+      METRICS_IDLE_PARTITION_MS: '1000',
+      LOG_LEVEL: 'warn',
+      KAFKA_SESSION_TIMEOUT_MS: '6000',
+    });
+    running.push(service);
+    return service;
+  };
+
+  beforeEach(async () => {
+    databaseUrl = await createFreshDatabase(adminUrl(), 'iris_metrics');
+  });
+
+  afterEach(async () => {
+    for (const service of running.splice(0)) {
+      if (service.child.exitCode === null && service.child.signalCode === null) {
+        service.child.kill('SIGTERM');
+        await service.exited;
+      }
+    }
+    await dropDatabase(databaseUrl, adminUrl());
+  });
+
+  it('turns a known stream into exact per-version totals; duplicates count once; poison goes to the DLQ', async () => {
+    const agent = uniqueName('agent');
+    const events = scenario(agent, 3_000, 7);
+    const expected = summarizeTelemetry(events);
+    const snapshots = await followSnapshots(agent);
+    await start(uniqueName('aggregator'));
+    await publishTelemetry(events, ['{not json', null]);
+    await publishTelemetry(events.slice(0, 500)); // redelivered by a confused producer: same event ids
+
+    try {
+      await snapshots.waitFor(
+        () => (['v1', 'v2'] as const).every((v) => snapshots.total(v, 'requests') === expected[v].requests && snapshots.total(v, 'sessionsStarted') === expected[v].sessionsStarted),
+        90_000,
+        () => `v1 ${snapshots.total('v1', 'requests')}/${expected.v1.requests}, v2 ${snapshots.total('v2', 'requests')}/${expected.v2.requests}`,
+      );
+      for (const version of ['v1', 'v2'] as const) {
+        expect(snapshots.total(version, 'errors')).toBe(expected[version].errors);
+        expect(snapshots.total(version, 'toolCalls')).toBe(expected[version].toolCalls);
+        expect(snapshots.total(version, 'toolFailures')).toBe(expected[version].toolFailures);
+        expect(snapshots.total(version, 'tokensIn')).toBe(expected[version].tokensIn);
+        expect(snapshots.total(version, 'sessionsStarted')).toBe(expected[version].sessionsStarted);
+        expect(snapshots.total(version, 'costUsd')).toBeCloseTo(expected[version].costUsd, 6);
+      }
+      const deadLetters = await countDeadLetters(dlqTopic(TOPICS.telemetry.name), 'poison', 2);
+      expect(deadLetters.every((headers) => headers['x-iris-error-kind'] === 'invalid' && headers['x-iris-source-topic'] === TOPICS.telemetry.name)).toBe(true);
+    } finally {
+      await snapshots.stop();
+    }
+  });
+
+  it('gives the same totals after kill -9 mid-stream and a restart, and with two instances in one group', async () => {
+    const agent = uniqueName('agent');
+    const group = uniqueName('aggregator');
+    const events = scenario(agent, 20_000, 11);
+    const expected = summarizeTelemetry(events);
+    const snapshots = await followSnapshots(agent);
+    const first = await start(group);
+    await publishTelemetry(events.slice(0, 10_000));
+    await new Promise((r) => setTimeout(r, 1_500)); // let it take a few batches
+    first.child.kill('SIGKILL');
+    await first.exited;
+
+    await Promise.all([start(group), start(group)]); // restart, now scaled out to two instances
+    await publishTelemetry(events.slice(10_000));
+    try {
+      await snapshots.waitFor(
+        () => (['v1', 'v2'] as const).every((v) => snapshots.total(v, 'requests') >= expected[v].requests && snapshots.total(v, 'sessionsStarted') >= expected[v].sessionsStarted),
+        200_000,
+        () => `v1 ${snapshots.total('v1', 'requests')}/${expected.v1.requests}, v2 ${snapshots.total('v2', 'requests')}/${expected.v2.requests}`,
+      );
+      await new Promise((r) => setTimeout(r, 2_000)); // a double count would show up as more than expected
+      for (const version of ['v1', 'v2'] as const) {
+        expect(snapshots.total(version, 'requests')).toBe(expected[version].requests);
+        expect(snapshots.total(version, 'errors')).toBe(expected[version].errors);
+        expect(snapshots.total(version, 'sessionsStarted')).toBe(expected[version].sessionsStarted);
+      }
+    } finally {
+      await snapshots.stop();
+    }
+  }, 300_000);
+});

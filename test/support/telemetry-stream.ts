@@ -1,0 +1,74 @@
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { decodeMessage, encodeMessage, EventOf, IrisEvent, keyFor, TOPICS } from '@iris/contracts';
+import { uniqueName } from '@iris/testing';
+
+const kafka = () => new Kafka({ brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING });
+
+/** Publishes contract events (and optional raw poison records) to the telemetry topic, keyed as the contracts say. */
+export async function publishTelemetry(events: IrisEvent[], poison: Array<string | null> = []): Promise<void> {
+  const producer = kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true });
+  await producer.connect();
+  try {
+    for (let i = 0; i < events.length; i += 1000) {
+      const messages = events.slice(i, i + 1000).map((event) => ({ key: keyFor(event), value: encodeMessage(event) }));
+      await producer.send({ topic: TOPICS.telemetry.name, acks: -1, messages });
+    }
+    if (poison.length) await producer.send({ topic: TOPICS.telemetry.name, acks: -1, messages: poison.map((value) => ({ key: 'poison', value })) });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+export type Snapshot = EventOf<'metrics.snapshot'>;
+
+/** Follows iris.metrics.v1 and keeps, per (window, role), the latest snapshot of one agent (later ones correct earlier ones). */
+export async function followSnapshots(agent: string) {
+  const consumer = kafka().consumer({ groupId: uniqueName('snapshots') });
+  await consumer.connect();
+  await consumer.subscribe({ topic: TOPICS.metrics.name, fromBeginning: true });
+  const latest = new Map<string, Snapshot>();
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const event = decodeMessage(message.value);
+      if (event.type !== 'metrics.snapshot' || event.data.agent !== agent) return;
+      latest.set(`${event.data.windowStart}|${event.data.role}`, event);
+    },
+  });
+  const total = (versionId: string, figure: string, role = 'primary') =>
+    [...latest.values()].filter((s) => s.data.role === role).reduce((sum, s) => sum + (s.data.versions[versionId]?.[figure] ?? 0), 0);
+  return {
+    latest,
+    total,
+    async waitFor(predicate: () => boolean, timeoutMs = 90_000, describe = () => '') {
+      const deadline = Date.now() + timeoutMs;
+      while (!predicate()) {
+        if (Date.now() > deadline) throw new Error(`snapshots did not reach the expected totals in time ${describe()}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    },
+    stop: () => consumer.disconnect(),
+  };
+}
+
+/** Messages on a dead-letter topic whose source record had the given key. */
+export async function countDeadLetters(topic: string, key: string, expected: number, timeoutMs = 60_000): Promise<Array<Record<string, string>>> {
+  const consumer = kafka().consumer({ groupId: uniqueName('dlq') });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const found: Array<Record<string, string>> = [];
+  await new Promise<void>((done, fail) => {
+    const timer = setTimeout(() => fail(new Error(`only ${found.length} of ${expected} dead letters`)), timeoutMs);
+    void consumer.run({
+      eachMessage: async ({ message }) => {
+        if (message.key?.toString() !== key) return;
+        found.push(Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])));
+        if (found.length >= expected) {
+          clearTimeout(timer);
+          done();
+        }
+      },
+    });
+  });
+  await consumer.disconnect();
+  return found;
+}
