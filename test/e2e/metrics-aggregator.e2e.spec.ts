@@ -3,7 +3,7 @@ import { dlqTopic, TOPICS } from '@iris/contracts';
 import { generateTelemetry, summarizeTelemetry } from '@iris/agent-sim';
 import { createFreshDatabase, dropDatabase, uniqueName } from '@iris/testing';
 import { spawnService, ServiceProcess } from '../support/service-process';
-import { countDeadLetters, followSnapshots, publishTelemetry } from '../support/telemetry-stream';
+import { countDeadLetters, ensureIrisTopics, followSnapshots, publishTelemetry } from '../support/telemetry-stream';
 
 const adminUrl = () => process.env.IRIS_ADMIN_DATABASE_URL!;
 
@@ -58,6 +58,8 @@ describe('metrics-aggregator on real Kafka and PostgreSQL', () => {
     running.push(service);
     return service;
   };
+
+  beforeAll(() => ensureIrisTopics());
 
   beforeEach(async () => {
     databaseUrl = await createFreshDatabase(adminUrl(), 'iris_metrics');

@@ -1,8 +1,24 @@
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
-import { decodeMessage, encodeMessage, EventOf, IrisEvent, keyFor, TOPICS } from '@iris/contracts';
+import { decodeMessage, dlqTopic, encodeMessage, EventOf, IrisEvent, keyFor, TOPIC_LIST, TOPICS } from '@iris/contracts';
 import { uniqueName } from '@iris/testing';
 
 const kafka = () => new Kafka({ brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING });
+
+/** Creates Iris's topics (as the services do at start-up) so a test can subscribe before any service ran. */
+export async function ensureIrisTopics(): Promise<void> {
+  const admin = kafka().admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const topics = TOPIC_LIST.flatMap((t) => [
+      { topic: t.name, numPartitions: t.partitions, configEntries: t.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [] },
+      { topic: dlqTopic(t.name), numPartitions: 1, configEntries: [] },
+    ]).filter((t) => !existing.has(t.topic));
+    if (topics.length) await admin.createTopics({ topics, waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 /** Publishes contract events (and optional raw poison records) to the telemetry topic, keyed as the contracts say. */
 export async function publishTelemetry(events: IrisEvent[], poison: Array<string | null> = []): Promise<void> {
