@@ -42,12 +42,15 @@ describe('metrics-aggregator on real Kafka and PostgreSQL', () => {
   let databaseUrl: string;
   const running: ServiceProcess[] = [];
 
+  let lastPort = 0;
   const start = async (group: string) => {
+    lastPort = await freePort();
     const service = spawnService('metrics-aggregator', {
       IRIS_MODE: 'kafka',
       KAFKA_BROKERS: process.env.KAFKA_BROKERS,
       DATABASE_URL: databaseUrl,
-      PORT: String(await freePort()),
+      PORT: String(lastPort),
+      IRIS_AUTH_TOKENS: 'vera:viewer:viewer-token-0123456789',
       METRICS_CONSUMER_GROUP: group,
       METRICS_WINDOW_MS: '1000',
       METRICS_ALLOWED_LATENESS_MS: '5000',
@@ -98,6 +101,20 @@ describe('metrics-aggregator on real Kafka and PostgreSQL', () => {
         expect(snapshots.total(version, 'sessionsStarted')).toBe(expected[version].sessionsStarted);
         expect(snapshots.total(version, 'costUsd')).toBeCloseTo(expected[version].costUsd, 6);
       }
+      // The same figures over HTTP, and the aggregator's own health in Prometheus format.
+      const response = await fetch(`http://127.0.0.1:${lastPort}/agents/${agent}/metrics?window=15m`, { headers: { authorization: 'Bearer viewer-token-0123456789' } });
+      const body = (await response.json()) as { versions: Array<{ key: { versionId: string; role: string }; figures: { requests: number; errorRate: number } }> };
+      const primary = (versionId: string) => body.versions.find((v) => v.key.versionId === versionId && v.key.role === 'primary')!.figures;
+      expect(primary('v1').requests).toBe(expected.v1.requests);
+      expect(primary('v2').errorRate).toBeCloseTo(expected.v2.errors / expected.v2.requests, 10);
+      const badWindow = await fetch(`http://127.0.0.1:${lastPort}/agents/${agent}/metrics?window=2h`, { headers: { authorization: 'Bearer viewer-token-0123456789' } });
+      expect(badWindow.status).toBe(400);
+      expect(JSON.stringify(await badWindow.json())).toContain('window');
+      const prometheus = await (await fetch(`http://127.0.0.1:${lastPort}/metrics`)).text();
+      expect(prometheus).toMatch(/iris_aggregator_events_applied_total \d+/);
+      expect(prometheus).toMatch(/iris_aggregator_dead_lettered_total [1-9]/);
+      expect(Number(/iris_aggregator_duplicate_events_total (\d+)/.exec(prometheus)![1]) + Number(/iris_aggregator_late_events_total (\d+)/.exec(prometheus)![1])).toBeGreaterThanOrEqual(500);
+
       const deadLetters = await countDeadLetters(dlqTopic(TOPICS.telemetry.name), 'poison', 2);
       expect(deadLetters.every((headers) => headers['x-iris-error-kind'] === 'invalid' && headers['x-iris-source-topic'] === TOPICS.telemetry.name)).toBe(true);
     } finally {
