@@ -1,20 +1,11 @@
-import { createServer } from 'node:net';
 import { dlqTopic, TOPICS } from '@iris/contracts';
 import { generateTelemetry, summarizeTelemetry } from '@iris/agent-sim';
 import { createFreshDatabase, dropDatabase, uniqueName } from '@iris/testing';
-import { spawnService, ServiceProcess } from '../support/service-process';
+import { freePort, spawnService, ServiceProcess } from '../support/service-process';
 import { countDeadLetters, ensureIrisTopics, followSnapshots, publishTelemetry } from '../support/telemetry-stream';
 
 const adminUrl = () => process.env.IRIS_ADMIN_DATABASE_URL!;
 
-async function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
 
 /**
  * A stream of two versions, event times starting just ahead of now (so no partition clock has passed them),

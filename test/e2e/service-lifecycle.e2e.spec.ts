@@ -1,22 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { Kafka, logLevel } from 'kafkajs';
 import { createEvent, decodeMessage, exampleOf, TOPICS } from '@iris/contracts';
 import { createEventStoreDataSource, PostgresEventStore } from '@iris/event-store';
 import { toNewEvent } from '@iris/runtime';
 import { createFreshDatabase, dropDatabase, uniqueName } from '@iris/testing';
-import { getJson, spawnService, ServiceProcess } from '../support/service-process';
+import { freePort, getJson, spawnService, ServiceProcess } from '../support/service-process';
 
 const adminUrl = () => process.env.IRIS_ADMIN_DATABASE_URL!;
 
-async function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
 
 function serviceEnv(databaseUrl: string, port: number): NodeJS.ProcessEnv {
   return {
