@@ -12,6 +12,7 @@ import { runEventStoreBench } from './event-store.bench';
 import { runMessagingBench } from './messaging.bench';
 import { runAggregationBench } from './aggregation.bench';
 import { runAgentSdkBench } from './agent-sdk.bench';
+import { runMetricsAggregatorBench } from './metrics-aggregator.bench';
 
 interface Check {
   figure: string;
@@ -60,6 +61,16 @@ async function main(): Promise<void> {
       check('SDK: recordRequest median µs', sdk.recordRequest.medianNs / 1000, '≤ 2', sdk.recordRequest.medianNs <= 2_000);
       check('SDK: one process publishes events/s', sdk.endToEnd.eventsPerSecond, '≥ 50,000', sdk.endToEnd.eventsPerSecond >= 50_000);
       check('SDK ÷ raw kafkajs (same run)', sdk.endToEnd.eventsPerSecond / sdk.rawKafkajsBaseline.eventsPerSecond, 'baseline', true);
+
+      const aggregator = await runMetricsAggregatorBench({ brokers });
+      results.metricsAggregator = aggregator;
+      const t = aggregator.throughput;
+      check(`aggregator: ${fmt(t.events)} telemetry events/s (raw kafkajs ${fmt(t.raw.eventsPerSecond)})`, t.aggregator.eventsPerSecond, '≥ 50,000', t.aggregator.eventsPerSecond >= 50_000);
+      check('aggregator ÷ raw kafkajs JSON.parse consumer (same run)', t.ratio, '≥ 0.80', t.ratio >= 0.8);
+      if (aggregator.latency) {
+        check('aggregator: snapshot p99 ms after window close (1 s windows)', aggregator.latency.p99Ms, '≤ 500', aggregator.latency.p99Ms <= 500);
+        check('aggregator: snapshot p50 ms after window close', aggregator.latency.p50Ms, 'baseline', true);
+      }
     }
   } finally {
     await broker?.stop();

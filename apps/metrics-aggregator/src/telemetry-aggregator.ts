@@ -19,6 +19,11 @@ interface PartitionState {
   storedWatermarkMs: number | null;
 }
 
+export interface TelemetryAggregatorOptions {
+  /** The telemetry topic consumed. Default TOPICS.telemetry.name (other names: benchmarks, tests). */
+  topic?: string;
+}
+
 const source = (partition: number) => `p${partition}`;
 
 /** Telemetry topic records must be valid contract events of a telemetry type. */
@@ -40,6 +45,7 @@ export class TelemetryAggregator {
   /** Partitions this member owns; undefined until the bus says (the embedded bus never does: one process owns all). */
   private owned: Set<number> | undefined;
   private idleTimer?: NodeJS.Timeout;
+  private readonly topic: string;
 
   constructor(
     private readonly bus: MessageBus,
@@ -48,11 +54,14 @@ export class TelemetryAggregator {
     private readonly metrics: AggregatorMetrics,
     private readonly logger: JsonLogger,
     private readonly now: () => number = Date.now,
-  ) {}
+    options: TelemetryAggregatorOptions = {},
+  ) {
+    this.topic = options.topic ?? TOPICS.telemetry.name;
+  }
 
   async start(): Promise<void> {
     this.subscription = await this.bus.subscribe<TelemetryEvent>({
-      topic: TOPICS.telemetry.name,
+      topic: this.topic,
       groupId: this.settings.consumerGroup,
       fromBeginning: true,
       maxBatchSize: this.settings.maxBatchSize,
@@ -82,7 +91,7 @@ export class TelemetryAggregator {
       this.owned = new Set();
       return;
     }
-    this.owned = new Set(change.partitions.filter((p) => p.topic === TOPICS.telemetry.name).map((p) => p.partition));
+    this.owned = new Set(change.partitions.filter((p) => p.topic === this.topic).map((p) => p.partition));
     for (const partition of [...this.partitions.keys()]) if (!this.owned.has(partition)) this.partitions.delete(partition);
     this.logger.info('telemetry partitions assigned', { partitions: [...this.owned].sort((a, b) => a - b) });
   }

@@ -3,7 +3,7 @@ import type { DataSource, MigrationInterface } from 'typeorm';
 import { TOPIC_LIST, dlqTopic } from '@iris/contracts';
 import type { IrisConfig } from '@iris/config';
 import { createEventStoreDataSource, PostgresEventStore } from '@iris/event-store';
-import { EmbeddedMessageBus, KafkaConnectionConfig, KafkaMessageBus, MessageBus, MessagingLogger, toKafkaJsConfig } from '@iris/messaging';
+import { EmbeddedMessageBus, KafkaConnectionConfig, KafkaMessageBus, KafkaMessageBusOptions, MessageBus, MessagingLogger, toKafkaJsConfig } from '@iris/messaging';
 import type { JsonLogger, ReadinessCheck } from '@iris/observability';
 import { EventLogPublisher } from './event-log-publisher';
 
@@ -69,7 +69,11 @@ function kafkaCheck(config: IrisConfig, logger: MessagingLogger): { check: Readi
 export interface InfrastructureOptions {
   /** Migrations of the services using this infrastructure (see ServiceDefinition.migrations). */
   migrations?: Array<new () => MigrationInterface>;
+  /** Consumer tuning of the Kafka bus (kafka mode); session / heartbeat come from the config. */
+  kafkaConsumer?: KafkaConsumerTuning;
 }
+
+export type KafkaConsumerTuning = Pick<NonNullable<KafkaMessageBusOptions['consumer']>, 'partitionsConsumedConcurrently' | 'maxBytesPerPartition' | 'maxWaitTimeMs'>;
 
 export async function createInfrastructure(config: IrisConfig, logger: JsonLogger, options: InfrastructureOptions = {}): Promise<Infrastructure> {
   const busLogger = messagingLogger(logger);
@@ -95,7 +99,7 @@ export async function createInfrastructure(config: IrisConfig, logger: JsonLogge
     bus = new KafkaMessageBus({
       connection: kafkaConnection(config),
       logger: busLogger,
-      consumer: { sessionTimeoutMs: config.kafka!.sessionTimeoutMs, heartbeatIntervalMs: Math.floor(config.kafka!.sessionTimeoutMs / 10) },
+      consumer: { ...options.kafkaConsumer, sessionTimeoutMs: config.kafka!.sessionTimeoutMs, heartbeatIntervalMs: Math.floor(config.kafka!.sessionTimeoutMs / 10) },
     });
     const kafka = kafkaCheck(config, busLogger);
     readinessChecks.push(kafka.check);

@@ -4,7 +4,7 @@ import { DataSource, type MigrationInterface } from 'typeorm';
 import { BearerAuthGuard, Public, TokenAuthenticator } from '@iris/auth';
 import type { IrisConfig, ServiceName } from '@iris/config';
 import { HealthController, JsonLogger, READINESS_CHECKS } from '@iris/observability';
-import type { Infrastructure } from './infrastructure';
+import type { Infrastructure, KafkaConsumerTuning } from './infrastructure';
 import { ServiceInfoController } from './service-info.controller';
 import { EVENT_STORE, IRIS_CONFIG, MESSAGE_BUS } from './tokens';
 
@@ -14,6 +14,8 @@ export interface ServiceDefinition {
   module: Type<unknown>;
   /** TypeORM migrations of the tables this service owns (beside the shared event log). */
   migrations?: Array<new () => MigrationInterface>;
+  /** Kafka consumer tuning of the service's bus (e.g. partitions processed concurrently, fetch size). */
+  kafkaConsumer?: KafkaConsumerTuning;
 }
 
 // Probes must answer without a token.

@@ -65,7 +65,7 @@ export async function runService(definition: ServiceDefinition, env = process.en
   }
   const logger = new JsonLogger(definition.name, config.logLevel);
   logger.info('starting', { config: redactConfig(config) });
-  const infrastructure = await createInfrastructure(config, logger, { migrations: definition.migrations });
+  const infrastructure = await createInfrastructure(config, logger, { migrations: definition.migrations, kafkaConsumer: definition.kafkaConsumer });
   const app = await startService(definition, config, infrastructure, logger);
   logger.info('listening', { url: listeningUrl(app) });
   closeOnSignals(logger, config.shutdownTimeoutMs, async () => {

@@ -1,0 +1,354 @@
+/**
+ * metrics-aggregator on a real broker and PostgreSQL, same run:
+ * (1) throughput: N pre-published telemetry events (fresh 12-partition topic) consumed by a raw kafkajs
+ *     eachBatch consumer that only JSON.parses, then by the real TelemetryAggregator (PartitionStore on
+ *     PostgreSQL, KafkaMessageBus, production settings: window 10 s, lateness 5 s, maxBatchSize 5000);
+ * (2) end-to-end latency: aggregator + SnapshotEmitter + EventLogPublisher with window 1 s, lateness 200 ms,
+ *     idle 500 ms, a steady stream at ~2,000 events/s with event time = wall time; per window, the time its
+ *     metrics.snapshot arrives on the metrics topic minus (window end + allowed lateness).
+ * Run: npx ts-node --transpile-only -r ./libs/agent-sim/src/source-aliases.ts bench/metrics-aggregator.bench.ts
+ * (env: KAFKA_BROKERS, DATABASE_URL = admin URL, BENCH_TELEMETRY_EVENTS, BENCH_TELEMETRY_RATE, BENCH_LATENCY_SECONDS)
+ * Without KAFKA_BROKERS a local broker is started and stopped (startKafkaBroker).
+ */
+import '../libs/agent-sim/src/source-aliases';
+import { Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
+import { generateTelemetry } from '../libs/agent-sim/src';
+import { decodeMessage, encodeMessage, IrisEvent, keyFor, TOPICS } from '../libs/contracts/src';
+import { createEventStoreDataSource, PostgresEventStore } from '../libs/event-store/src';
+import { KafkaMessageBus, KafkaMessageBusOptions, silentLogger } from '../libs/messaging/src';
+import { JsonLogger } from '../libs/observability/src';
+import { EventLogPublisher } from '../libs/runtime/src/event-log-publisher';
+import { createFreshDatabase, DEFAULT_DATABASE_URL, dropDatabase, startKafkaBroker, uniqueName } from '../libs/testing/src';
+import { AggregatorMetrics } from '../apps/metrics-aggregator/src/aggregator-metrics';
+import type { AggregatorSettings } from '../apps/metrics-aggregator/src/aggregator-settings';
+import { MetricsAggregatorTables1763900000000 as MetricsTables } from '../apps/metrics-aggregator/src/migrations/1763900000000-metrics-aggregator-tables';
+import { PartitionStore } from '../apps/metrics-aggregator/src/partition-store';
+import { SnapshotEmitter } from '../apps/metrics-aggregator/src/snapshot-emitter';
+import { TelemetryAggregator } from '../apps/metrics-aggregator/src/telemetry-aggregator';
+import { METRICS_AGGREGATOR_KAFKA_CONSUMER } from '../apps/metrics-aggregator/src/metrics-aggregator.service';
+
+export interface MetricsAggregatorBenchResult {
+  throughput: {
+    events: number;
+    partitions: number;
+    eventRatePerSec: number;
+    messageBytes: number;
+    raw: { eventsPerSecond: number; seconds: number };
+    aggregator: { eventsPerSecond: number; seconds: number; applied: number; checkpoints: number; eventsPerCheckpoint: number };
+    /** aggregator ÷ raw kafkajs events/s (same run, same topic). */
+    ratio: number;
+  };
+  latency?: {
+    seconds: number;
+    events: number;
+    windows: number;
+    p50Ms: number;
+    p99Ms: number;
+    maxMs: number;
+  };
+}
+
+export interface MetricsAggregatorBenchOptions {
+  brokers?: string;
+  adminDatabaseUrl?: string;
+  events?: number;
+  /** Simulated requests per second of event time (state size depends on it). Default 5,000. */
+  eventRatePerSec?: number;
+  /** Seconds of the steady stream for the latency part; 0 skips it. Default 20. */
+  latencySeconds?: number;
+  /** Bus consumer tuning for the aggregator (default: what the service uses, METRICS_AGGREGATOR_KAFKA_CONSUMER). */
+  busConsumer?: KafkaMessageBusOptions['consumer'];
+  log?: (line: string) => void;
+}
+
+const quietLogger = () => new JsonLogger('bench-metrics-aggregator', 'error', () => undefined);
+
+const VERSIONS = [
+  { versionId: 'v1', weight: 0.8, errorRate: 0.02, latencyMs: { distribution: 'lognormal' as const, p50: 400, p99: 2_000 }, costUsd: { mean: 0.01, sd: 0.002 }, toolFailureRate: 0.01, policyViolationRate: 0, feedbackRate: 0.05 },
+  { versionId: 'v2', weight: 0.2, errorRate: 0.1, latencyMs: { distribution: 'lognormal' as const, p50: 600, p99: 3_000 }, costUsd: { mean: 0.02, sd: 0.004 }, toolFailureRate: 0.05, policyViolationRate: 0.05, feedbackRate: 0.05 },
+];
+
+/** Requests dominate: long sessions, little feedback. Sorted by event time, as agents publish. */
+function telemetry(agent: string, events: number, ratePerSec: number, startTimeMs: number, seed: number): IrisEvent[] {
+  const generated = generateTelemetry({
+    agent,
+    seed,
+    startTimeMs,
+    totalRequests: Math.ceil(events * 0.95),
+    requestRatePerSec: ratePerSec,
+    sessionLength: { min: 10, max: 40 },
+    concurrentSessions: 64,
+    tenants: ['acme', 'globex', 'initech'],
+    features: ['chat', 'search'],
+    versions: VERSIONS,
+  });
+  generated.sort((a, b) => Date.parse(a.occurredAt) - Date.parse(b.occurredAt));
+  return generated.slice(0, events);
+}
+
+function productionSettings(consumerGroup: string): AggregatorSettings {
+  return { consumerGroup, windowMs: 10_000, allowedLatenessMs: 5_000, idleAfterMs: 5_000, emitIntervalMs: 100, maxBatchSize: 5_000 };
+}
+
+export async function runMetricsAggregatorBench(options: MetricsAggregatorBenchOptions = {}): Promise<MetricsAggregatorBenchResult> {
+  const total = options.events ?? Number(process.env.BENCH_TELEMETRY_EVENTS ?? 500_000);
+  const rate = options.eventRatePerSec ?? Number(process.env.BENCH_TELEMETRY_RATE ?? 5_000);
+  const latencySeconds = options.latencySeconds ?? Number(process.env.BENCH_LATENCY_SECONDS ?? 20);
+  const log = options.log ?? (() => undefined);
+  const busConsumer = options.busConsumer ?? { ...METRICS_AGGREGATOR_KAFKA_CONSUMER };
+  const adminUrl = options.adminDatabaseUrl ?? process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
+
+  const startedBroker = options.brokers ?? process.env.KAFKA_BROKERS ? undefined : await startKafkaBroker({ log });
+  const brokers = (options.brokers ?? process.env.KAFKA_BROKERS ?? startedBroker!.brokers).split(',');
+  const kafka = new Kafka({ clientId: uniqueName('bench-agg-raw'), brokers, logLevel: logLevel.NOTHING });
+  const databaseUrl = await createFreshDatabase(adminUrl, 'iris_bench_metrics');
+  const dataSource = createEventStoreDataSource({ url: databaseUrl, extraMigrations: [MetricsTables], poolSize: 10 });
+  const partitions = TOPICS.telemetry.partitions;
+  const topic = uniqueName('bench-telemetry');
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  try {
+    await dataSource.initialize();
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions }, { topic: TOPICS.metrics.name, numPartitions: TOPICS.metrics.partitions }] });
+    await admin.disconnect();
+    await producer.connect();
+
+    // ---- (1) throughput ----
+    log(`generating ${total} telemetry events…`);
+    const spanMs = ((total / 0.95) / rate) * 1000;
+    const events = telemetry(uniqueName('bench-agent'), total, rate, Date.now() - spanMs, 42);
+    if (events.length < total) throw new Error(`generated only ${events.length} events`);
+    const encoded = events.map((event) => ({ key: keyFor(event), value: encodeMessage(event) }));
+    const messageBytes = Math.round(encoded.reduce((s, m) => s + m.value.length, 0) / encoded.length);
+    log(`publishing ${total} events (~${messageBytes} bytes) to ${topic} (${partitions} partitions)…`);
+    await publishAll(producer, topic, encoded);
+
+    log('consuming (raw kafkajs, JSON.parse only)…');
+    const raw = await consumeRaw(kafka, topic, total);
+    log(`raw kafkajs: ${raw.eventsPerSecond} events/s`);
+    log('consuming (TelemetryAggregator + PartitionStore)…');
+    const aggregator = await consumeWithAggregator(brokers, dataSource, topic, total, busConsumer);
+    log(`aggregator: ${aggregator.eventsPerSecond} events/s (${aggregator.checkpoints} checkpoints)`);
+
+    const result: MetricsAggregatorBenchResult = {
+      throughput: {
+        events: total,
+        partitions,
+        eventRatePerSec: rate,
+        messageBytes,
+        raw,
+        aggregator,
+        ratio: round(aggregator.eventsPerSecond / raw.eventsPerSecond, 3),
+      },
+    };
+
+    // ---- (2) end-to-end latency ----
+    if (latencySeconds > 0) result.latency = await measureLatency(kafka, producer, brokers, dataSource, latencySeconds, busConsumer, log);
+    return result;
+  } finally {
+    await producer.disconnect().catch(() => undefined);
+    if (dataSource.isInitialized) await dataSource.destroy();
+    await dropDatabase(databaseUrl, adminUrl).catch(() => undefined);
+    await startedBroker?.stop();
+  }
+}
+
+async function publishAll(producer: Producer, topic: string, messages: Array<{ key: string; value: Buffer }>): Promise<void> {
+  const batch = 2_000;
+  const inFlight = 4;
+  let next = 0;
+  const worker = async () => {
+    while (next < messages.length) {
+      const start = next;
+      next += batch;
+      await producer.send({ topic, acks: -1, messages: messages.slice(start, start + batch) });
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, worker));
+}
+
+async function consumeRaw(kafka: Kafka, topic: string, total: number): Promise<{ eventsPerSecond: number; seconds: number }> {
+  const consumer = kafka.consumer({ groupId: uniqueName('bench-agg-raw') });
+  let seen = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  const started = process.hrtime.bigint();
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachBatch: async ({ batch, heartbeat }) => {
+      for (const message of batch.messages) {
+        const event = JSON.parse(message.value!.toString()) as { type: string };
+        if (event.type && ++seen === total) done();
+      }
+      await heartbeat();
+    },
+  });
+  await finished;
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  await consumer.disconnect();
+  return { eventsPerSecond: Math.round(total / seconds), seconds: round(seconds, 2) };
+}
+
+async function consumeWithAggregator(
+  brokers: string[],
+  dataSource: import('typeorm').DataSource,
+  topic: string,
+  total: number,
+  busConsumer: KafkaMessageBusOptions['consumer'],
+): Promise<MetricsAggregatorBenchResult['throughput']['aggregator']> {
+  const bus = new KafkaMessageBus({ connection: { brokers, clientId: uniqueName('bench-agg') }, logger: silentLogger, consumer: busConsumer });
+  const settings = productionSettings(uniqueName('bench-aggregator'));
+  const metrics = new AggregatorMetrics();
+  const store = new PartitionStore(dataSource, settings.consumerGroup, topic);
+  const aggregator = new TelemetryAggregator(bus, store, settings, metrics, quietLogger(), Date.now, { topic });
+  const counted = () => metrics.eventsApplied + metrics.duplicates + metrics.lateEvents;
+  try {
+    const started = process.hrtime.bigint();
+    await aggregator.start();
+    while (counted() < total) await new Promise((r) => setTimeout(r, 5));
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    return {
+      eventsPerSecond: Math.round(total / seconds),
+      seconds: round(seconds, 2),
+      applied: metrics.eventsApplied,
+      checkpoints: metrics.checkpoints,
+      eventsPerCheckpoint: Math.round(total / Math.max(1, metrics.checkpoints)),
+    };
+  } finally {
+    await aggregator.stop();
+    await bus.close();
+  }
+}
+
+async function measureLatency(
+  kafka: Kafka,
+  producer: Producer,
+  brokers: string[],
+  dataSource: import('typeorm').DataSource,
+  seconds: number,
+  busConsumer: KafkaMessageBusOptions['consumer'],
+  log: (line: string) => void,
+): Promise<NonNullable<MetricsAggregatorBenchResult['latency']>> {
+  const windowMs = 1_000;
+  const allowedLatenessMs = 200;
+  const settings: AggregatorSettings = { consumerGroup: uniqueName('bench-latency'), windowMs, allowedLatenessMs, idleAfterMs: 500, emitIntervalMs: 100, maxBatchSize: 5_000 };
+  const topic = uniqueName('bench-telemetry-live');
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: TOPICS.telemetry.partitions }] });
+  await admin.disconnect();
+
+  const agent = uniqueName('bench-live-agent');
+  const ratePerSec = 2_000;
+  // Pre-generate the stream on a clock starting at 0; each event is sent when wall time reaches its offset.
+  const plan = telemetry(agent, Math.ceil(ratePerSec * seconds), ratePerSec * 0.95, 0, 7);
+
+  // Snapshot arrivals on the metrics topic (only this agent's).
+  const arrivals = new Map<number, number>();
+  const follower = kafka.consumer({ groupId: uniqueName('bench-snapshots'), maxWaitTimeInMs: 50 });
+  await follower.connect();
+  await follower.subscribe({ topic: TOPICS.metrics.name, fromBeginning: false });
+  let followerJoined!: () => void;
+  const joined = new Promise<void>((resolve) => (followerJoined = resolve));
+  follower.on(follower.events.GROUP_JOIN, () => followerJoined());
+  await follower.run({
+    eachMessage: async ({ message }) => {
+      const receivedAt = Date.now();
+      const event = decodeMessage(message.value);
+      if (event.type !== 'metrics.snapshot' || event.data.agent !== agent) return;
+      const windowEnd = Date.parse(event.data.windowEnd);
+      if (!arrivals.has(windowEnd)) arrivals.set(windowEnd, receivedAt);
+    },
+  });
+  await joined;
+
+  const bus = new KafkaMessageBus({ connection: { brokers, clientId: uniqueName('bench-live') }, logger: silentLogger, consumer: { maxWaitTimeMs: 100, ...busConsumer } });
+  const metrics = new AggregatorMetrics();
+  const logger = quietLogger();
+  const store = new PartitionStore(dataSource, settings.consumerGroup, topic);
+  const eventStore = new PostgresEventStore(dataSource);
+  const aggregator = new TelemetryAggregator(bus, store, settings, metrics, logger, Date.now, { topic });
+  const emitter = new SnapshotEmitter(dataSource, store, eventStore, settings, metrics, logger, true);
+  const publisher = new EventLogPublisher(dataSource, eventStore, bus, logger, { singleInstance: true, relayId: uniqueName('bench-relay') });
+  try {
+    await aggregator.start();
+    emitter.start();
+    publisher.start();
+
+    log(`streaming ~${ratePerSec} events/s for ${seconds} s (window ${windowMs} ms, lateness ${allowedLatenessMs} ms)…`);
+    const firstOffset = Date.parse(plan[0].occurredAt);
+    const streamStart = Date.now() + 200;
+    const sendEvery = 20;
+    let index = 0;
+    let firstWindowEnd = Infinity;
+    let lastWindowEnd = -Infinity;
+    while (index < plan.length) {
+      const now = Date.now();
+      const due: Array<{ key: string; value: Buffer }> = [];
+      while (index < plan.length && streamStart + (Date.parse(plan[index].occurredAt) - firstOffset) <= now) {
+        // Event time = wall time at send (the clock the agent would use).
+        const event = { ...plan[index], occurredAt: new Date(now).toISOString() } as IrisEvent;
+        due.push({ key: keyFor(event), value: encodeMessage(event) });
+        index++;
+      }
+      if (due.length) {
+        firstWindowEnd = Math.min(firstWindowEnd, Math.floor(now / windowMs) * windowMs + windowMs);
+        lastWindowEnd = Math.floor(now / windowMs) * windowMs + windowMs;
+        void producer.send({ topic, acks: -1, messages: due });
+      }
+      await new Promise((r) => setTimeout(r, sendEvery));
+    }
+    // Wait for the last window to be emitted (idle partitions let it close).
+    const deadline = Date.now() + 15_000;
+    while (!arrivals.has(lastWindowEnd) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+
+    const latencies: number[] = [];
+    for (const [windowEnd, receivedAt] of arrivals) {
+      if (windowEnd < firstWindowEnd || windowEnd > lastWindowEnd) continue;
+      latencies.push(receivedAt - (windowEnd + allowedLatenessMs));
+    }
+    latencies.sort((a, b) => a - b);
+    const expectedWindows = (lastWindowEnd - firstWindowEnd) / windowMs + 1;
+    if (latencies.length < expectedWindows) log(`only ${latencies.length} of ${expectedWindows} windows were emitted in time`);
+    const pick = (q: number) => latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)] ?? NaN;
+    return { seconds, events: plan.length, windows: latencies.length, p50Ms: pick(0.5), p99Ms: pick(0.99), maxMs: latencies[latencies.length - 1] ?? NaN };
+  } finally {
+    await aggregator.stop();
+    await emitter.stop();
+    await publisher.stop();
+    await follower.disconnect();
+    await bus.close();
+  }
+}
+
+function round(value: number, digits: number): number {
+  return Number(value.toFixed(digits));
+}
+
+function printResult(result: MetricsAggregatorBenchResult): void {
+  const t = result.throughput;
+  console.log(`telemetry events: ${t.events}, partitions: ${t.partitions}, ~${t.messageBytes} bytes each, event-time rate ${t.eventRatePerSec}/s`);
+  console.log(`raw kafkajs (JSON.parse)   ${String(t.raw.eventsPerSecond).padStart(9)} events/s (${t.raw.seconds} s)`);
+  console.log(
+    `TelemetryAggregator        ${String(t.aggregator.eventsPerSecond).padStart(9)} events/s (${t.aggregator.seconds} s, ${t.aggregator.checkpoints} checkpoints, ~${t.aggregator.eventsPerCheckpoint} events each)`,
+  );
+  console.log(`ratio aggregator/raw: ${(t.ratio * 100).toFixed(1)}%   (targets: ≥ 80%, ≥ 50,000 events/s)`);
+  if (result.latency) {
+    const l = result.latency;
+    console.log(`end-to-end latency after window close over ${l.windows} windows: p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, max ${l.maxMs} ms   (target p99 ≤ 500 ms)`);
+  }
+}
+
+if (require.main === module) {
+  runMetricsAggregatorBench({ log: (line) => console.error(line) })
+    .then((result) => {
+      printResult(result);
+      process.exit(0);
+    })
+    .catch((error) => {
+      console.error(error);
+      process.exit(1);
+    });
+}
