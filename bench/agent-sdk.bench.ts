@@ -148,7 +148,7 @@ export async function runAgentSdkBench(options: AgentSdkBenchOptions = {}): Prom
       options.maxBatchSize ?? Number(process.env.BENCH_BATCH ?? 500),
     );
     log(`SDK: ${endToEnd.eventsPerSecond} events/s; raw kafkajs baseline…`);
-    const rawKafkajsBaseline = await measureRawKafkajs(brokers, endToEnd.events);
+    const rawKafkajsBaseline = await measureRawKafkajs(brokers, endToEnd.events, endToEnd.maxBatchSize);
     return { recordRequest, endToEnd, rawKafkajsBaseline };
   } finally {
     await started?.stop();

@@ -87,7 +87,7 @@ function telemetry(agent: string, events: number, ratePerSec: number, startTimeM
 }
 
 function productionSettings(consumerGroup: string): AggregatorSettings {
-  return { consumerGroup, windowMs: 10_000, allowedLatenessMs: 5_000, idleAfterMs: 5_000, emitIntervalMs: 100, maxBatchSize: 5_000 };
+  return { consumerGroup, windowMs: 10_000, allowedLatenessMs: 5_000, idleAfterMs: 5_000, emitIntervalMs: 100, maxBatchSize: 5_000, rollingViewsMs: [] };
 }
 
 export async function runMetricsAggregatorBench(options: MetricsAggregatorBenchOptions = {}): Promise<MetricsAggregatorBenchResult> {
@@ -233,7 +233,7 @@ async function measureLatency(
 ): Promise<NonNullable<MetricsAggregatorBenchResult['latency']>> {
   const windowMs = 1_000;
   const allowedLatenessMs = 200;
-  const settings: AggregatorSettings = { consumerGroup: uniqueName('bench-latency'), windowMs, allowedLatenessMs, idleAfterMs: 500, emitIntervalMs: 100, maxBatchSize: 5_000 };
+  const settings: AggregatorSettings = { consumerGroup: uniqueName('bench-latency'), windowMs, allowedLatenessMs, idleAfterMs: 500, emitIntervalMs: 100, maxBatchSize: 5_000, rollingViewsMs: [60_000] };
   const topic = uniqueName('bench-telemetry-live');
   const admin = kafka.admin();
   await admin.connect();

@@ -2,7 +2,7 @@ import { dlqTopic, TOPICS } from '@iris/contracts';
 import { generateTelemetry, summarizeTelemetry } from '@iris/agent-sim';
 import { createFreshDatabase, dropDatabase, uniqueName } from '@iris/testing';
 import { freePort, spawnService, ServiceProcess } from '../support/service-process';
-import { countDeadLetters, ensureIrisTopics, followSnapshots, publishTelemetry } from '../support/telemetry-stream';
+import { countDeadLetters, ensureIrisTopics, followSnapshots, publishTelemetry, rollingSnapshots } from '../support/telemetry-stream';
 
 const adminUrl = () => process.env.IRIS_ADMIN_DATABASE_URL!;
 
@@ -46,6 +46,7 @@ describe('metrics-aggregator on real Kafka and PostgreSQL', () => {
       METRICS_WINDOW_MS: '1000',
       METRICS_ALLOWED_LATENESS_MS: '5000',
       METRICS_IDLE_PARTITION_MS: '1000',
+      METRICS_ROLLING_VIEWS: '5s,15s',
       LOG_LEVEL: 'warn',
       KAFKA_SESSION_TIMEOUT_MS: '6000',
     });
@@ -105,6 +106,11 @@ describe('metrics-aggregator on real Kafka and PostgreSQL', () => {
       expect(prometheus).toMatch(/iris_aggregator_events_applied_total \d+/);
       expect(prometheus).toMatch(/iris_aggregator_dead_lettered_total [1-9]/);
       expect(Number(/iris_aggregator_duplicate_events_total (\d+)/.exec(prometheus)![1]) + Number(/iris_aggregator_late_events_total (\d+)/.exec(prometheus)![1])).toBeGreaterThanOrEqual(500);
+
+      // Rolling views are emitted too: the last 15 s, ending at a window's end.
+      const rolling = await rollingSnapshots(agent);
+      expect(rolling.length).toBeGreaterThan(0);
+      expect(rolling.every((s) => Date.parse(s.data.windowEnd) - Date.parse(s.data.windowStart) <= 15_000)).toBe(true);
 
       const deadLetters = await countDeadLetters(dlqTopic(TOPICS.telemetry.name), 'poison', 2);
       expect(deadLetters.every((headers) => headers['x-iris-error-kind'] === 'invalid' && headers['x-iris-source-topic'] === TOPICS.telemetry.name)).toBe(true);

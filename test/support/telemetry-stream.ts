@@ -37,7 +37,7 @@ export async function publishTelemetry(events: IrisEvent[], poison: Array<string
 
 export type Snapshot = EventOf<'metrics.snapshot'>;
 
-/** Follows iris.metrics.v1 and keeps, per (window, role), the latest snapshot of one agent (later ones correct earlier ones). */
+/** Follows iris.metrics.v1 and keeps, per (window, role), the latest tumbling-window snapshot of one agent (later ones correct earlier ones). */
 export async function followSnapshots(agent: string) {
   const consumer = kafka().consumer({ groupId: uniqueName('snapshots') });
   await consumer.connect();
@@ -46,7 +46,7 @@ export async function followSnapshots(agent: string) {
   await consumer.run({
     eachMessage: async ({ message }) => {
       const event = decodeMessage(message.value);
-      if (event.type !== 'metrics.snapshot' || event.data.agent !== agent) return;
+      if (event.type !== 'metrics.snapshot' || event.data.agent !== agent || event.data.view !== 'window') return;
       latest.set(`${event.data.windowStart}|${event.data.role}`, event);
     },
   });
@@ -85,6 +85,23 @@ export async function countDeadLetters(topic: string, key: string, expected: num
       },
     });
   });
+  await consumer.disconnect();
+  return found;
+}
+
+/** The rolling-view snapshots of one agent published so far. */
+export async function rollingSnapshots(agent: string, settleMs = 3_000): Promise<Snapshot[]> {
+  const consumer = kafka().consumer({ groupId: uniqueName('rolling') });
+  await consumer.connect();
+  await consumer.subscribe({ topic: TOPICS.metrics.name, fromBeginning: true });
+  const found: Snapshot[] = [];
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const event = decodeMessage(message.value);
+      if (event.type === 'metrics.snapshot' && event.data.agent === agent && event.data.view === 'rolling') found.push(event);
+    },
+  });
+  await new Promise((r) => setTimeout(r, settleMs));
   await consumer.disconnect();
   return found;
 }

@@ -10,6 +10,8 @@ export class AggregatorMetrics {
   /** Per partition: event time of the newest event seen minus wall time when it was processed (ms). */
   readonly partitionDelayMs = new Map<number, number>();
   readonly partitionWatermarkMs = new Map<number, number>();
+  /** Per partition: records behind the partition's end as of the last fetch (consumer lag). */
+  readonly partitionOffsetLag = new Map<number, number>();
 
   render(): string {
     const lines: string[] = [];
@@ -23,6 +25,8 @@ export class AggregatorMetrics {
     counter('iris_aggregator_checkpoints_total', 'Partition checkpoints written.', this.checkpoints);
     lines.push('# HELP iris_aggregator_event_time_lag_ms Wall time minus the newest event time processed, per partition.', '# TYPE iris_aggregator_event_time_lag_ms gauge');
     for (const [partition, lag] of this.partitionDelayMs) lines.push(`iris_aggregator_event_time_lag_ms{partition="${partition}"} ${lag}`);
+    lines.push('# HELP iris_aggregator_consumer_lag Records not yet processed, per partition (as of the last fetch).', '# TYPE iris_aggregator_consumer_lag gauge');
+    for (const [partition, lag] of this.partitionOffsetLag) lines.push(`iris_aggregator_consumer_lag{partition="${partition}"} ${lag}`);
     lines.push('# HELP iris_aggregator_watermark_ms Event-time watermark per partition.', '# TYPE iris_aggregator_watermark_ms gauge');
     for (const [partition, watermark] of this.partitionWatermarkMs) lines.push(`iris_aggregator_watermark_ms{partition="${partition}"} ${watermark}`);
     return lines.join('\n') + '\n';

@@ -1,4 +1,16 @@
-import { EnvReader } from '@iris/config';
+import { ConfigError, EnvReader } from '@iris/config';
+
+/** "1m,5m,15m" → spans in ms; each a whole number of windows. Empty → none. */
+function parseRollingViews(raw: string, windowMs: number): number[] {
+  if (raw === 'none') return [];
+  return raw.split(',').map((item) => {
+    const match = /^(\d+)(s|m|h)$/.exec(item.trim());
+    if (!match) throw new ConfigError('METRICS_ROLLING_VIEWS', `entry "${item}" must look like 30s, 5m or 1h`);
+    const spanMs = Number(match[1]) * { s: 1_000, m: 60_000, h: 3_600_000 }[match[2] as 's' | 'm' | 'h'];
+    if (spanMs % windowMs !== 0 || spanMs <= windowMs) throw new ConfigError('METRICS_ROLLING_VIEWS', `entry "${item}" must be a multiple of the window (${windowMs} ms) larger than it`);
+    return spanMs;
+  });
+}
 
 /** The aggregator's own settings (read once at start-up; errors name the variable). */
 export interface AggregatorSettings {
@@ -10,6 +22,8 @@ export interface AggregatorSettings {
   /** How often closed windows are looked for and emitted. */
   emitIntervalMs: number;
   maxBatchSize: number;
+  /** Rolling views emitted after each window, as spans in ms (default 1, 5 and 15 minutes). */
+  rollingViewsMs: number[];
 }
 
 export function loadAggregatorSettings(env: NodeJS.ProcessEnv = process.env): AggregatorSettings {
@@ -23,5 +37,6 @@ export function loadAggregatorSettings(env: NodeJS.ProcessEnv = process.env): Ag
     idleAfterMs: read.integer('METRICS_IDLE_PARTITION_MS', Math.max(2_000, allowedLatenessMs), { min: 100, max: 3_600_000 }),
     emitIntervalMs: read.integer('METRICS_EMIT_INTERVAL_MS', 100, { min: 10, max: 60_000 }),
     maxBatchSize: read.integer('METRICS_MAX_BATCH', 5_000, { min: 1, max: 100_000 }),
+    rollingViewsMs: parseRollingViews(read.string('METRICS_ROLLING_VIEWS', '1m,5m,15m'), windowMs),
   };
 }

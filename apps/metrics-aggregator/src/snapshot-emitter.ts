@@ -17,7 +17,7 @@ export function nameBasedUuid(name: string): string {
 }
 
 /** metrics.snapshot events of one merged window: one per (environment, agent, role), with per-tenant figures. */
-export function snapshotEvents(window: ClosedWindow, consumerGroup: string) {
+export function snapshotEvents(window: ClosedWindow, consumerGroup: string, view: 'window' | 'rolling' = 'window') {
   const tenantsByVersion = new Map<string, Record<string, Record<string, number>>>();
   for (const { key, figures } of window.tenants) {
     const id = `${key.environment}\u001f${key.agent}\u001f${key.role}\u001f${key.versionId}`;
@@ -31,7 +31,7 @@ export function snapshotEvents(window: ClosedWindow, consumerGroup: string) {
       const perTenant = tenantsByVersion.get(`${payload.environment}\u001f${payload.data.agent}\u001f${payload.role}\u001f${versionId}`);
       if (perTenant) tenants[versionId] = perTenant;
     }
-    const data: EventDataInput<'metrics.snapshot'> = { ...payload.data, role: payload.role, tenants };
+    const data: EventDataInput<'metrics.snapshot'> = { ...payload.data, view, role: payload.role, tenants };
     // Same content → same id (a re-emission after a crash is a no-op); a corrected window gets a new id.
     const name = `${consumerGroup}|${window.startMs}|${payload.environment}|${payload.data.agent}|${payload.role}|${JSON.stringify(data)}`;
     return createEvent('metrics.snapshot', data, {
@@ -52,6 +52,9 @@ export class SnapshotEmitter {
   private running?: Promise<void>;
   private stopped = false;
   private readonly lock: LeaderLock;
+  /** Merged windows emitted lately (by start), kept for rolling views; refilled from the store after a restart. */
+  private readonly recentWindows = new Map<number, ClosedWindow>();
+  private cachedFromMs: number | undefined;
 
   constructor(
     dataSource: DataSource,
@@ -83,6 +86,37 @@ export class SnapshotEmitter {
     await this.lock.release().catch(() => undefined);
   }
 
+  /** Rolling views (e.g. last 1, 5, 15 min) ending at `endMs`, merged from the closed windows in each span. */
+  private async rollingViewsEndingAt(endMs: number): Promise<ClosedWindow[]> {
+    if (this.settings.rollingViewsMs.length === 0) return [];
+    await this.loadWindowsFrom(endMs - Math.max(...this.settings.rollingViewsMs));
+    const views: ClosedWindow[] = [];
+    for (const spanMs of this.settings.rollingViewsMs) {
+      const fromMs = endMs - spanMs;
+      const windows = [...this.recentWindows.values()].filter((w) => w.startMs >= fromMs && w.endMs <= endMs).map((w) => ({ ...w, startMs: fromMs, endMs }));
+      if (windows.length > 0) views.push(mergeClosedWindows(windows));
+    }
+    return views;
+  }
+
+  /** Makes the cache authoritative from `fromMs` on: loads what it lacks (after a restart) in one query. */
+  private async loadWindowsFrom(fromMs: number): Promise<void> {
+    if (this.cachedFromMs !== undefined && this.cachedFromMs <= fromMs) return;
+    const toMs = this.cachedFromMs ?? Number.MAX_SAFE_INTEGER;
+    const byWindow = new Map<number, PendingPartial[]>();
+    for (const partial of await this.store.partialsBetween(fromMs, toMs)) {
+      if (this.recentWindows.has(partial.windowStartMs)) continue;
+      byWindow.set(partial.windowStartMs, [...(byWindow.get(partial.windowStartMs) ?? []), partial]);
+    }
+    for (const [startMs, partials] of byWindow) {
+      this.recentWindows.set(
+        startMs,
+        mergeClosedWindows(partials.map((p) => ({ startMs: p.windowStartMs, endMs: p.windowEndMs, versions: [], tenants: [], accumulators: p.accumulators }))),
+      );
+    }
+    this.cachedFromMs = fromMs;
+  }
+
   /** One pass: emit every window closed in all partitions. Returns how many snapshots were appended. */
   async emitReady(): Promise<number> {
     if (!this.singleInstance && !(await this.lock.tryAcquire())) return 0;
@@ -99,7 +133,12 @@ export class SnapshotEmitter {
       const merged = mergeClosedWindows(
         all.map((p) => ({ startMs: p.windowStartMs, endMs: p.windowEndMs, versions: [], tenants: [], accumulators: p.accumulators })),
       );
-      for (const event of snapshotEvents(merged, this.settings.consumerGroup)) {
+      this.recentWindows.set(startMs, merged);
+      const events = [
+        ...snapshotEvents(merged, this.settings.consumerGroup),
+        ...(await this.rollingViewsEndingAt(merged.endMs)).flatMap((view) => snapshotEvents(view, this.settings.consumerGroup, 'rolling')),
+      ];
+      for (const event of events) {
         await this.eventStore.appendToStream(`metrics-${event.environment}-${event.data.agent}`, [toNewEvent(event, { actor: 'metrics-aggregator' })], {
           expectedVersion: 'any',
         });
@@ -109,6 +148,9 @@ export class SnapshotEmitter {
       this.logger.write('debug', 'window emitted', { windowStartMs: startMs, partitions: partials.length });
     }
     this.metrics.snapshotsEmitted += emitted;
+    const horizon = completeThrough - Math.max(0, ...this.settings.rollingViewsMs) - this.settings.windowMs;
+    for (const start of this.recentWindows.keys()) if (start < horizon) this.recentWindows.delete(start);
+    if (this.cachedFromMs !== undefined && this.cachedFromMs < horizon) this.cachedFromMs = horizon;
     if (emitted > 0) await this.store.prune(completeThrough - 16 * 60_000);
     return emitted;
   }

@@ -132,6 +132,7 @@ export class TelemetryAggregator {
     state.lastEventAtWallMs = this.now();
     const highWatermark = messages[messages.length - 1].highWatermark;
     state.caughtUp = highWatermark === undefined || state.nextOffset >= BigInt(highWatermark);
+    if (highWatermark !== undefined) this.metrics.partitionOffsetLag.set(partition, Number(BigInt(highWatermark) - state.nextOffset));
     if (Number.isFinite(newestEventMs)) this.metrics.partitionDelayMs.set(partition, this.now() - newestEventMs);
     await this.checkpoint(partition, state);
   }
@@ -165,7 +166,9 @@ export class TelemetryAggregator {
 
   private async checkpoint(partition: number, state: PartitionState): Promise<void> {
     const closed: ClosedWindow[] = state.aggregator.closeReadyWindows();
-    const snapshot = state.aggregator.snapshot();
+    // Redeliveries are recognised by offset (stored with the state), so the eventId filter needn't be stored:
+    // it only catches re-published duplicates while this process runs.
+    const snapshot = state.aggregator.snapshot({ includeEventIds: false });
     const watermark = state.aggregator.watermarkMs;
     if (watermark !== null) this.metrics.partitionWatermarkMs.set(partition, watermark);
     try {

@@ -99,6 +99,7 @@ export const EXAMPLES: { readonly [T in EventType]: EventOf<T> } = {
         v42: { requests: 950, errorRate: 0.01, p95LatencyMs: 2100, costUsd: 3.9 },
         v43: { requests: 50, errorRate: 0.02, p95LatencyMs: 2300, costUsd: 0.21 },
       },
+      view: 'window',
       role: 'primary',
       tenants: { v43: { acme: { requests: 20, errorRate: 0.05 } } },
     },

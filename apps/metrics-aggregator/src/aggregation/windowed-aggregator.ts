@@ -301,7 +301,11 @@ export class WindowedAggregator {
     };
   }
 
-  snapshot(): AggregatorState {
+  /**
+   * Everything as JSON. `includeEventIds: false` leaves out the duplicate filter (the largest part) for
+   * callers that recognise redeliveries another way, e.g. by the Kafka offset stored with the state.
+   */
+  snapshot(options: { includeEventIds?: boolean } = {}): AggregatorState {
     return {
       format: AGGREGATOR_STATE_FORMAT,
       options: { ...this.options },
@@ -312,7 +316,7 @@ export class WindowedAggregator {
       windows: [...this.windows.values()]
         .sort((a, b) => a.startMs - b.startMs)
         .map((w) => ({ startMs: w.startMs, status: w.status, accumulators: w.accumulators.toJSON() })),
-      eventIds: this.eventIds.toJSON(),
+      eventIds: options.includeEventIds === false ? [] : this.eventIds.toJSON(),
       sessions: this.sessions.toJSON(),
       lateEvents: this.lateEvents.map((e) => ({ ...e, key: { ...e.key } })),
       counters: { ...this.counters },

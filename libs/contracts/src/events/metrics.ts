@@ -14,6 +14,10 @@ export const MetricsSnapshotV1 = eventSchema(
       versions: z
         .record(identifier(), numberRecord())
         .describe('versionId → named figures (requests, errorRate, p95LatencyMs, costUsd, …).'),
+      view: z
+        .enum(['window', 'rolling'])
+        .default('window')
+        .describe('`window`: one tumbling window; `rolling`: the last 1, 5 or 15 minutes of closed windows, ending at windowEnd.'),
       role: z.enum(['primary', 'shadow']).default('primary').describe('Primary traffic or shadow (mirrored) results; never mixed.'),
       tenants: z
         .record(identifier(), z.record(identifier(), numberRecord()))

@@ -1,0 +1,76 @@
+import type {
+  Figures,
+  GateOverrides,
+  IsoTimestamp,
+  PreflightCheck,
+  RollbackLimits,
+  SessionPolicy,
+  StageSpec,
+  Strategy,
+  VersionId,
+} from './types';
+
+/** Every command says who asked, when, and carries an id for idempotent redelivery. */
+export interface CommandMetadata {
+  commandId: string;
+  actor: string;
+  at: IsoTimestamp;
+}
+
+type Command<Type extends string, Data> = Readonly<{ type: Type; data: Data; metadata: CommandMetadata }>;
+
+export type StartRollout = Command<
+  'StartRollout',
+  {
+    candidateVersionId: VersionId;
+    /** Defaults to the fleet's active version; required when the fleet is empty to adopt an existing deployment. */
+    baselineVersionId?: VersionId;
+    strategy: Strategy;
+    stages?: StageSpec[];
+    gates?: GateOverrides;
+    rollbackLimits?: Partial<RollbackLimits>;
+    sessionPolicyOnRollback: SessionPolicy;
+    preflight?: PreflightCheck[];
+    /** Rainbow only: explicitly supersede a running rollout; its candidate keeps its current share. */
+    supersedeRunning?: boolean;
+    /** Defaults to the command id. */
+    rolloutId?: string;
+  }
+>;
+export type Advance = Command<'Advance', { reason?: string }>;
+export type Pause = Command<'Pause', { reason: string }>;
+export type Resume = Command<'Resume', { reason?: string }>;
+/** Skip straight to 100 % and complete. */
+export type Promote = Command<'Promote', { reason?: string }>;
+/** Stop the rollout, restore the pre-rollout routing. */
+export type Abort = Command<'Abort', { reason: string }>;
+export type RollBack = Command<'RollBack', { reason: string }>;
+export type EvaluateSnapshot = Command<
+  'EvaluateSnapshot',
+  {
+    snapshotEventId: string;
+    windowStart: IsoTimestamp;
+    windowEnd: IsoTimestamp;
+    /** versionId → flat figures (requests, errorRate, p99LatencyMs, costPerRequest, policyViolations, …). */
+    versions: Readonly<Record<VersionId, Figures>>;
+  }
+>;
+export type RecordExternalGate = Command<'RecordExternalGate', { name: string; value: number; passed?: boolean }>;
+/** Scheduled clock signal; its time is `metadata.at`. */
+export type Tick = Command<'Tick', Record<string, never>>;
+export type ReportLiveSessions = Command<'ReportLiveSessions', { versionId: VersionId; liveSessions: number }>;
+
+export type RolloutCommand =
+  | StartRollout
+  | Advance
+  | Pause
+  | Resume
+  | Promote
+  | Abort
+  | RollBack
+  | EvaluateSnapshot
+  | RecordExternalGate
+  | Tick
+  | ReportLiveSessions;
+
+export type RolloutCommandType = RolloutCommand['type'];

@@ -1,0 +1,328 @@
+import type {
+  Advance,
+  EvaluateSnapshot,
+  RecordExternalGate,
+  ReportLiveSessions,
+  RolloutCommand,
+  StartRollout,
+} from './commands';
+import { DEFAULT_ROLLBACK_LIMITS, ONE_HOUR_MS } from './constants';
+import {
+  InvalidRolloutCommandError,
+  NoActiveRolloutError,
+  PreflightFailedError,
+  RolloutConflictError,
+  RolloutCooldownError,
+  RolloutPausedError,
+  UnknownVersionError,
+} from './errors';
+import type { EventMetadata, RolloutEvent, RolloutEventType } from './events';
+import { evolveAll } from './evolve';
+import { captureBaseMix, routingTableOf } from './fleet';
+import { allPassed, evaluateExternalGate, evaluateGates, externalGateName, failedVerdicts } from './gates';
+import {
+  activeVersion,
+  currentStage,
+  findVersion,
+  isFinalStage,
+  isInProgress,
+  type Rollout,
+  type RolloutAggregateState,
+} from './state';
+import { toEpochMs } from './time';
+import type { Verdict } from './types';
+import { checkStrategy, resolveGates, resolveRollbackLimits, resolveStages } from './validation';
+
+type EventOf<T extends RolloutEventType> = Extract<RolloutEvent, { type: T }>;
+type Emit = <T extends RolloutEventType>(type: T, data: EventOf<T>['data']) => EventOf<T>;
+
+/**
+ * decide(command, state) → events, or throws a RolloutDomainError. Pure: time comes from `command.metadata.at`.
+ * A redelivered command (same commandId) yields no events. Any routing change is followed by one
+ * RoutingTableChanged carrying the full table and the next revision.
+ */
+export function decide(command: RolloutCommand, state: RolloutAggregateState): RolloutEvent[] {
+  if (state.handledCommandIds.includes(command.metadata.commandId)) return [];
+  const metadata: EventMetadata = { ...command.metadata };
+  const emit: Emit = (type, data) => ({ type, data, metadata }) as EventOf<typeof type>;
+  const nowMs = toEpochMs(command.metadata.at);
+  return withRoutingChange(state, decideLifecycle(command, state, emit, nowMs), emit);
+}
+
+function decideLifecycle(command: RolloutCommand, state: RolloutAggregateState, emit: Emit, nowMs: number): RolloutEvent[] {
+  switch (command.type) {
+    case 'StartRollout':
+      return start(command, state, emit, nowMs);
+    case 'Advance':
+      return advanceManually(command, state, emit);
+    case 'Pause': {
+      const rollout = requireInProgress(state, command.type);
+      if (rollout.status === 'paused') throw new RolloutConflictError(`rollout ${rollout.rolloutId} is already paused`);
+      return [emit('RolloutPaused', { rolloutId: rollout.rolloutId, trigger: 'manual', reason: command.data.reason, verdicts: [] })];
+    }
+    case 'Resume': {
+      const rollout = requireInProgress(state, command.type);
+      if (rollout.status !== 'paused') throw new RolloutConflictError(`rollout ${rollout.rolloutId} is not paused`);
+      return [emit('RolloutResumed', { rolloutId: rollout.rolloutId, reason: command.data.reason ?? 'resumed by operator' })];
+    }
+    case 'Promote': {
+      const rollout = requireRunning(state, command.type);
+      const finalIndex = rollout.stages.length - 1;
+      const skip =
+        rollout.stageIndex === finalIndex
+          ? []
+          : [advanceTo(emit, rollout, finalIndex, 'promote', command.data.reason ?? 'promoted by operator')];
+      return [...skip, emit('RolloutCompleted', { rolloutId: rollout.rolloutId, candidateVersionId: rollout.candidateVersionId })];
+    }
+    case 'Abort':
+    case 'RollBack': {
+      const rollout = requireInProgress(state, command.type);
+      return [
+        emit('RolledBack', {
+          rolloutId: rollout.rolloutId,
+          trigger: command.type === 'Abort' ? 'abort' : 'manual',
+          reason: command.data.reason,
+          verdicts: rollout.stageVerdicts,
+          sessionPolicy: rollout.sessionPolicyOnRollback,
+          candidateVersionId: rollout.candidateVersionId,
+        }),
+      ];
+    }
+    case 'EvaluateSnapshot':
+      return evaluateSnapshot(command, state, emit, nowMs);
+    case 'RecordExternalGate':
+      return recordExternalGate(command, state, emit, nowMs);
+    case 'Tick':
+      return state.rollout?.status === 'running' ? advanceIfReady(state, emit, nowMs) : [];
+    case 'ReportLiveSessions':
+      return reportLiveSessions(command, state, emit);
+    default: {
+      const unreachable: never = command;
+      throw new InvalidRolloutCommandError(`unknown command ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
+
+function start(command: StartRollout, state: RolloutAggregateState, emit: Emit, nowMs: number): RolloutEvent[] {
+  const d = command.data;
+  const strategy = checkStrategy(d.strategy);
+  if (!d.candidateVersionId) throw new InvalidRolloutCommandError('candidateVersionId is required');
+  if (!['let-finish', 'migrate', 'terminate'].includes(d.sessionPolicyOnRollback))
+    throw new InvalidRolloutCommandError(`unknown sessionPolicyOnRollback ${d.sessionPolicyOnRollback}`);
+  const stages = resolveStages(strategy, d.stages);
+  const gates = resolveGates(d.gates);
+  const rollbackLimits = resolveRollbackLimits(d.rollbackLimits);
+  const failedPreflight = (d.preflight ?? []).filter((c) => !c.passed).map((c) => c.name);
+  if (failedPreflight.length > 0) throw new PreflightFailedError(failedPreflight);
+
+  const running = state.rollout;
+  const supersede: RolloutEvent[] = [];
+  let fleetState = state;
+  if (isInProgress(running)) {
+    if (!d.supersedeRunning)
+      throw new RolloutConflictError(`rollout ${running.rolloutId} of ${running.candidateVersionId} is ${running.status}; supersede it explicitly or end it first`);
+    if (strategy !== 'rainbow' || running.strategy !== 'rainbow')
+      throw new RolloutConflictError('only a rainbow rollout can supersede a rainbow rollout');
+    if (running.candidateVersionId === d.candidateVersionId)
+      throw new RolloutConflictError(`${d.candidateVersionId} is already the candidate of rollout ${running.rolloutId}`);
+    supersede.push(emit('RolloutSuperseded', { rolloutId: running.rolloutId, byVersionId: d.candidateVersionId }));
+    fleetState = evolveAll(state, supersede);
+  }
+
+  const limits = running?.rollbackLimits ?? DEFAULT_ROLLBACK_LIMITS;
+  const lastAutomatic = state.automaticRollbackAtMs[state.automaticRollbackAtMs.length - 1];
+  if (lastAutomatic !== undefined && nowMs - lastAutomatic < limits.cooldownMs)
+    throw new RolloutCooldownError(limits.cooldownMs - (nowMs - lastAutomatic));
+
+  const candidate = findVersion(fleetState, d.candidateVersionId);
+  if (candidate && ['active', 'canary', 'shadow'].includes(candidate.state))
+    throw new RolloutConflictError(`${d.candidateVersionId} is already live as ${candidate.state}`);
+
+  const active = activeVersion(fleetState);
+  if (d.baselineVersionId !== undefined && active && active.versionId !== d.baselineVersionId)
+    throw new InvalidRolloutCommandError(`baseline must be the active version ${active.versionId}, not ${d.baselineVersionId}`);
+  const baselineVersionId = active?.versionId ?? d.baselineVersionId ?? null;
+  if (baselineVersionId === d.candidateVersionId) throw new InvalidRolloutCommandError('candidate and baseline must differ');
+
+  if (strategy === 'canary') {
+    const others = fleetState.fleet.filter(
+      (v) => v.versionId !== baselineVersionId && v.versionId !== d.candidateVersionId && ['canary', 'shadow', 'draining'].includes(v.state),
+    );
+    if (others.length > 0)
+      throw new RolloutConflictError(`canary allows two live versions; still live: ${others.map((v) => v.versionId).join(', ')}`);
+  }
+
+  const baseMix = captureBaseMix(fleetState.fleet);
+  if (baseMix.length === 0 && baselineVersionId !== null) baseMix.push({ versionId: baselineVersionId, weightPpm: 1_000_000, state: 'active' });
+
+  const rolloutId = d.rolloutId ?? command.metadata.commandId;
+  const started = emit('RolloutStarted', {
+    rolloutId,
+    candidateVersionId: d.candidateVersionId,
+    baselineVersionId,
+    strategy,
+    stages,
+    gates,
+    rollbackLimits,
+    sessionPolicyOnRollback: d.sessionPolicyOnRollback,
+    preflight: (d.preflight ?? []).map((c) => ({ ...c })),
+    baseMix,
+  });
+  // First deployment: nothing to compare with or to drain, the candidate takes all traffic at once.
+  const bootstrap = baseMix.length === 0 ? [emit('RolloutCompleted', { rolloutId, candidateVersionId: d.candidateVersionId })] : [];
+  return [...supersede, started, ...bootstrap];
+}
+
+function advanceManually(command: Advance, state: RolloutAggregateState, emit: Emit): RolloutEvent[] {
+  const rollout = requireRunning(state, command.type);
+  const reason = command.data.reason ?? 'advanced by operator';
+  return isFinalStage(rollout)
+    ? [emit('RolloutCompleted', { rolloutId: rollout.rolloutId, candidateVersionId: rollout.candidateVersionId })]
+    : [advanceTo(emit, rollout, rollout.stageIndex + 1, 'manual', reason)];
+}
+
+function evaluateSnapshot(command: EvaluateSnapshot, state: RolloutAggregateState, emit: Emit, nowMs: number): RolloutEvent[] {
+  const rollout = requireInProgress(state, command.type);
+  const d = command.data;
+  if (!d.snapshotEventId) throw new InvalidRolloutCommandError('snapshotEventId is required');
+  const windowStartMs = toEpochMs(d.windowStart, 'windowStart');
+  const windowEndMs = toEpochMs(d.windowEnd, 'windowEnd');
+  if (windowEndMs < windowStartMs) throw new InvalidRolloutCommandError('windowEnd is before windowStart');
+  if (state.evaluatedSnapshotIds.includes(d.snapshotEventId)) return [];
+  if (windowEndMs <= rollout.startedAtMs) return []; // data from before this rollout says nothing about it
+
+  const stage = currentStage(rollout);
+  const baselineId = rollout.baselineVersionId;
+  const candidate = d.versions[rollout.candidateVersionId];
+  const verdicts = evaluateGates({
+    candidate,
+    baseline: baselineId === null ? undefined : d.versions[baselineId],
+    compareToBaseline: stage.trafficPercent < 100 && baselineId !== null,
+    thresholds: rollout.gates,
+    snapshotEventId: d.snapshotEventId,
+  });
+  const evaluated = emit('SnapshotEvaluated', {
+    rolloutId: rollout.rolloutId,
+    snapshotEventId: d.snapshotEventId,
+    windowStart: d.windowStart,
+    windowEnd: d.windowEnd,
+    stageIndex: rollout.stageIndex,
+    countsForStage: windowStartMs >= rollout.stageEnteredAtMs,
+    candidateSamples: Math.max(0, Math.floor(candidate?.['requests'] ?? 0)),
+    verdicts,
+  });
+  return [evaluated, ...reactToVerdicts(evolveAll(state, [evaluated]), verdicts, emit, nowMs)];
+}
+
+function recordExternalGate(command: RecordExternalGate, state: RolloutAggregateState, emit: Emit, nowMs: number): RolloutEvent[] {
+  const rollout = requireInProgress(state, command.type);
+  const { name, value, passed } = command.data;
+  if (!name || !Number.isFinite(value)) throw new InvalidRolloutCommandError('external gate needs a name and a finite value');
+  const spec = rollout.gates.external.find((g) => g.name === name);
+  const verdict = evaluateExternalGate(name, value, passed, spec, `external:${command.metadata.commandId}`);
+  const recorded = emit('ExternalGateRecorded', { rolloutId: rollout.rolloutId, verdict });
+  return [recorded, ...reactToVerdicts(evolveAll(state, [recorded]), [verdict], emit, nowMs)];
+}
+
+/** A running rollout rolls back on a failed gate (within limits), else advances once ready. Paused: record only. */
+function reactToVerdicts(state: RolloutAggregateState, verdicts: Verdict[], emit: Emit, nowMs: number): RolloutEvent[] {
+  const rollout = state.rollout;
+  if (rollout?.status !== 'running') return [];
+  const failed = failedVerdicts(verdicts);
+  return failed.length > 0 ? rollBackAutomatically(state, rollout, failed, emit, nowMs) : advanceIfReady(state, emit, nowMs);
+}
+
+function rollBackAutomatically(
+  state: RolloutAggregateState,
+  rollout: Rollout,
+  failed: Verdict[],
+  emit: Emit,
+  nowMs: number,
+): RolloutEvent[] {
+  const gates = failed.map((v) => v.gate).join(', ');
+  const max = rollout.rollbackLimits.maxAutomaticRollbacksPerHour;
+  const lastHour = state.automaticRollbackAtMs.filter((t) => nowMs - t < ONE_HOUR_MS).length;
+  if (lastHour >= max)
+    return [
+      emit('RolloutPaused', {
+        rolloutId: rollout.rolloutId,
+        trigger: 'automatic-rollback-limit',
+        reason: `gates failed (${gates}) but ${lastHour} automatic rollbacks happened in the last hour (limit ${max}); paused for a human decision`,
+        verdicts: failed,
+      }),
+    ];
+  return [
+    emit('RolledBack', {
+      rolloutId: rollout.rolloutId,
+      trigger: 'automatic',
+      reason: `gates failed: ${gates}`,
+      verdicts: failed,
+      sessionPolicy: rollout.sessionPolicyOnRollback,
+      candidateVersionId: rollout.candidateVersionId,
+    }),
+  ];
+}
+
+/** Advance only on evidence: min duration elapsed, enough samples, every gate passed. Silence holds. */
+function advanceIfReady(state: RolloutAggregateState, emit: Emit, nowMs: number): RolloutEvent[] {
+  const rollout = state.rollout;
+  if (rollout?.status !== 'running') return [];
+  const stage = currentStage(rollout);
+  const externalPassed = rollout.gates.external.every((g) => rollout.externalVerdicts[externalGateName(g.name)]?.status === 'passed');
+  const ready =
+    nowMs - rollout.stageEnteredAtMs >= stage.minDurationMs &&
+    rollout.stageSamples >= stage.minSamples &&
+    allPassed(rollout.stageVerdicts) &&
+    externalPassed;
+  if (!ready) return [];
+  if (isFinalStage(rollout))
+    return [emit('RolloutCompleted', { rolloutId: rollout.rolloutId, candidateVersionId: rollout.candidateVersionId })];
+  return [advanceTo(emit, rollout, rollout.stageIndex + 1, 'automatic', `stage ${stage.name}: duration, samples and gates met`)];
+}
+
+function reportLiveSessions(command: ReportLiveSessions, state: RolloutAggregateState, emit: Emit): RolloutEvent[] {
+  const { versionId, liveSessions } = command.data;
+  if (!Number.isInteger(liveSessions) || liveSessions < 0) throw new InvalidRolloutCommandError('liveSessions must be an integer ≥ 0');
+  const version = findVersion(state, versionId);
+  if (!version) throw new UnknownVersionError(versionId);
+  return version.state === 'draining' && liveSessions === 0 ? [emit('VersionDrained', { versionId })] : [];
+}
+
+function advanceTo(emit: Emit, rollout: Rollout, toStageIndex: number, trigger: 'automatic' | 'manual' | 'promote', reason: string) {
+  return emit('StageAdvanced', {
+    rolloutId: rollout.rolloutId,
+    fromStageIndex: rollout.stageIndex,
+    toStageIndex,
+    stage: rollout.stages[toStageIndex]!,
+    trigger,
+    reason,
+  });
+}
+
+/** Appends RoutingTableChanged when the events change what the router must do. */
+function withRoutingChange(state: RolloutAggregateState, events: RolloutEvent[], emit: Emit): RolloutEvent[] {
+  if (events.length === 0) return events;
+  const after = evolveAll(state, events);
+  const table = routingTableOf(after);
+  if (table === null || JSON.stringify(table) === JSON.stringify(state.routing.table)) return events;
+  return [
+    ...events,
+    emit('RoutingTableChanged', {
+      revision: state.routing.revision + 1,
+      table,
+      rolloutId: after.rollout?.rolloutId ?? null,
+      reason: events.map((e) => e.type).join(', '),
+    }),
+  ];
+}
+
+function requireInProgress(state: RolloutAggregateState, command: string): Rollout {
+  if (!isInProgress(state.rollout)) throw new NoActiveRolloutError(command);
+  return state.rollout;
+}
+
+function requireRunning(state: RolloutAggregateState, command: string): Rollout {
+  const rollout = requireInProgress(state, command);
+  if (rollout.status === 'paused') throw new RolloutPausedError(command, rollout.pausedReason ?? 'paused');
+  return rollout;
+}

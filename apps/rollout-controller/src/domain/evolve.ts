@@ -1,0 +1,99 @@
+import { IDEMPOTENCY_WINDOW } from './constants';
+import type { RolloutEvent } from './events';
+import { restoreBaseMix, routeStage, settleSuperseded, upsert } from './fleet';
+import type { Rollout, RolloutAggregateState } from './state';
+
+/** Applies one fact. Pure and total: replaying the same events yields the same state, field for field. */
+export function evolve(state: RolloutAggregateState, event: RolloutEvent): RolloutAggregateState {
+  const next = rememberCommand(state, event.metadata.commandId);
+  const atMs = Date.parse(event.metadata.at);
+  switch (event.type) {
+    case 'RolloutStarted': {
+      const d = event.data;
+      const rollout: Rollout = {
+        rolloutId: d.rolloutId,
+        candidateVersionId: d.candidateVersionId,
+        baselineVersionId: d.baselineVersionId,
+        strategy: d.strategy,
+        stages: d.stages,
+        gates: d.gates,
+        rollbackLimits: d.rollbackLimits,
+        sessionPolicyOnRollback: d.sessionPolicyOnRollback,
+        baseMix: d.baseMix,
+        status: 'running',
+        pausedReason: null,
+        startedAtMs: atMs,
+        stageIndex: 0,
+        stageEnteredAtMs: atMs,
+        stageSamples: 0,
+        stageVerdicts: [],
+        externalVerdicts: {},
+      };
+      return { ...next, rollout, fleet: routeStage(next.fleet, rollout, 0) };
+    }
+    case 'RolloutSuperseded':
+      return withRollout(
+        { ...next, fleet: next.rollout ? settleSuperseded(next.fleet, next.rollout.candidateVersionId) : next.fleet },
+        (r) => ({ ...r, status: 'superseded', pausedReason: null }),
+      );
+    case 'SnapshotEvaluated': {
+      const d = event.data;
+      const remembered = { ...next, evaluatedSnapshotIds: bounded([...next.evaluatedSnapshotIds, d.snapshotEventId]) };
+      return withRollout(remembered, (r) =>
+        d.countsForStage && d.stageIndex === r.stageIndex
+          ? { ...r, stageSamples: r.stageSamples + d.candidateSamples, stageVerdicts: d.verdicts }
+          : r,
+      );
+    }
+    case 'ExternalGateRecorded':
+      return withRollout(next, (r) => ({ ...r, externalVerdicts: { ...r.externalVerdicts, [event.data.verdict.gate]: event.data.verdict } }));
+    case 'StageAdvanced': {
+      if (!next.rollout) return next;
+      const rollout: Rollout = {
+        ...next.rollout,
+        stageIndex: event.data.toStageIndex,
+        stageEnteredAtMs: atMs,
+        stageSamples: 0,
+        stageVerdicts: [],
+      };
+      return { ...next, rollout, fleet: routeStage(next.fleet, rollout, event.data.toStageIndex) };
+    }
+    case 'RolloutPaused':
+      return withRollout(next, (r) => ({ ...r, status: 'paused', pausedReason: event.data.reason }));
+    case 'RolloutResumed':
+      return withRollout(next, (r) => ({ ...r, status: 'running', pausedReason: null }));
+    case 'RolloutCompleted':
+      return withRollout(next, (r) => ({ ...r, status: 'completed', pausedReason: null }));
+    case 'RolledBack': {
+      if (!next.rollout) return next;
+      const rollout: Rollout = { ...next.rollout, status: event.data.trigger === 'abort' ? 'aborted' : 'rolled-back', pausedReason: null };
+      const automaticRollbackAtMs =
+        event.data.trigger === 'automatic' ? bounded([...next.automaticRollbackAtMs, atMs], 50) : next.automaticRollbackAtMs;
+      return { ...next, rollout, automaticRollbackAtMs, fleet: restoreBaseMix(next.fleet, next.rollout, event.data.sessionPolicy) };
+    }
+    case 'VersionDrained':
+      return { ...next, fleet: upsert(next.fleet, event.data.versionId, { state: 'drained', weightPpm: 0 }) };
+    case 'RoutingTableChanged':
+      return { ...next, routing: { revision: event.data.revision, table: event.data.table } };
+    default: {
+      const unreachable: never = event;
+      throw new Error(`unknown event ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
+
+export const evolveAll = (state: RolloutAggregateState, events: readonly RolloutEvent[]): RolloutAggregateState =>
+  events.reduce(evolve, state);
+
+function withRollout(state: RolloutAggregateState, change: (rollout: Rollout) => Rollout): RolloutAggregateState {
+  return state.rollout ? { ...state, rollout: change(state.rollout) } : state;
+}
+
+function rememberCommand(state: RolloutAggregateState, commandId: string): RolloutAggregateState {
+  if (state.handledCommandIds[state.handledCommandIds.length - 1] === commandId) return state;
+  return { ...state, handledCommandIds: bounded([...state.handledCommandIds, commandId]) };
+}
+
+function bounded<T>(items: T[], max = IDEMPOTENCY_WINDOW): T[] {
+  return items.length > max ? items.slice(items.length - max) : items;
+}

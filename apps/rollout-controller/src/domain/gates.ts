@@ -1,0 +1,176 @@
+import { oneProportionZTest, twoProportionZTest, type ProportionTest } from './statistics';
+import type { ExternalGateSpec, Figures, GateThresholds, Verdict } from './types';
+
+export interface GateInput {
+  candidate: Figures | undefined;
+  /** Absent when the stage has no baseline to compare with (100 %) or the snapshot lacks it. */
+  baseline: Figures | undefined;
+  compareToBaseline: boolean;
+  thresholds: GateThresholds;
+  snapshotEventId: string;
+}
+
+export const GATE = {
+  errorRateAbsolute: 'errorRate.absolute',
+  errorRateIncrease: 'errorRate.increase',
+  p99Absolute: 'p99LatencyMs.absolute',
+  p99Increase: 'p99LatencyMs.increase',
+  costIncrease: 'costPerRequest.increase',
+  policyViolations: 'policyViolations.max',
+} as const;
+
+export const externalGateName = (name: string): string => `external:${name}`;
+
+/**
+ * Judges a candidate against absolute limits and, below 100 %, against the baseline of the same window.
+ * A breach on too few samples (or not statistically significant) is `inconclusive`, never `failed`:
+ * noise alone must not roll back, and silence must not advance.
+ */
+export function evaluateGates(input: GateInput): Verdict[] {
+  const { candidate, baseline, compareToBaseline, thresholds: t, snapshotEventId } = input;
+  const candidateRequests = figure(candidate, 'requests') ?? 0;
+  const baselineRequests = figure(baseline, 'requests') ?? 0;
+  const minSamples = t.statistics.minSamplesPerVersion;
+  const verdict = (gate: string, v: Omit<Verdict, 'gate' | 'snapshotEventId'>): Verdict => ({ gate, ...v, snapshotEventId });
+
+  const errorRate = figure(candidate, 'errorRate');
+  const candidateErrors = Math.round((errorRate ?? 0) * candidateRequests);
+  const verdicts: Verdict[] = [
+    judgeWithTest(
+      verdict,
+      GATE.errorRateAbsolute,
+      errorRate,
+      t.errorRate.absoluteMax,
+      undefined,
+      () => oneProportionZTest(candidateErrors, candidateRequests, t.errorRate.absoluteMax, minSamples),
+      t.statistics.alpha,
+    ),
+    judgeLimit(verdict, GATE.p99Absolute, figure(candidate, 'p99LatencyMs'), t.p99LatencyMs.absoluteMax, candidateRequests >= minSamples),
+    judgePolicyViolations(verdict, figure(candidate, 'policyViolations'), t.policyViolations.max),
+  ];
+  if (!compareToBaseline) return verdicts;
+
+  const enoughForComparison = candidateRequests >= minSamples && baselineRequests >= minSamples;
+  const baselineErrorRate = figure(baseline, 'errorRate');
+  const baselineP99 = figure(baseline, 'p99LatencyMs');
+  const baselineCost = figure(baseline, 'costPerRequest');
+  verdicts.push(
+    baselineErrorRate === undefined
+      ? missingBaseline(verdict, GATE.errorRateIncrease, errorRate, t.errorRate.maxIncrease)
+      : judgeWithTest(
+          verdict,
+          GATE.errorRateIncrease,
+          errorRate,
+          baselineErrorRate + t.errorRate.maxIncrease,
+          baselineErrorRate,
+          () =>
+            twoProportionZTest(
+              candidateErrors,
+              candidateRequests,
+              Math.round(baselineErrorRate * baselineRequests),
+              baselineRequests,
+              minSamples,
+            ),
+          t.statistics.alpha,
+        ),
+    baselineP99 === undefined
+      ? missingBaseline(verdict, GATE.p99Increase, figure(candidate, 'p99LatencyMs'), t.p99LatencyMs.maxIncrease)
+      : judgeLimit(
+          verdict,
+          GATE.p99Increase,
+          figure(candidate, 'p99LatencyMs'),
+          baselineP99 + t.p99LatencyMs.maxIncrease,
+          enoughForComparison,
+          baselineP99,
+        ),
+    baselineCost === undefined
+      ? missingBaseline(verdict, GATE.costIncrease, figure(candidate, 'costPerRequest'), t.costPerRequest.maxRelativeIncrease)
+      : judgeLimit(
+          verdict,
+          GATE.costIncrease,
+          figure(candidate, 'costPerRequest'),
+          baselineCost * (1 + t.costPerRequest.maxRelativeIncrease),
+          enoughForComparison,
+          baselineCost,
+        ),
+  );
+  return verdicts;
+}
+
+/** An external gate (offline eval, safety checker): an explicit `passed` wins, else the configured bounds. */
+export function evaluateExternalGate(
+  name: string,
+  value: number,
+  passed: boolean | undefined,
+  spec: ExternalGateSpec | undefined,
+  source: string,
+): Verdict {
+  const limit = spec?.min ?? spec?.max ?? value;
+  const base = { gate: externalGateName(name), measured: value, limit, snapshotEventId: source };
+  if (passed !== undefined) return { ...base, status: passed ? 'passed' : 'failed' };
+  if (!spec || (spec.min === undefined && spec.max === undefined))
+    return { ...base, status: 'inconclusive', note: 'no bounds configured and no explicit result' };
+  const withinMin = spec.min === undefined || value >= spec.min;
+  const withinMax = spec.max === undefined || value <= spec.max;
+  return { ...base, status: withinMin && withinMax ? 'passed' : 'failed' };
+}
+
+type MakeVerdict = (gate: string, v: Omit<Verdict, 'gate' | 'snapshotEventId'>) => Verdict;
+
+function figure(figures: Figures | undefined, name: string): number | undefined {
+  const value = figures?.[name];
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+function judgeLimit(
+  verdict: MakeVerdict,
+  gate: string,
+  measured: number | undefined,
+  limit: number,
+  enoughSamples: boolean,
+  baseline?: number,
+): Verdict {
+  const withBaseline = baseline === undefined ? {} : { baseline };
+  if (measured === undefined) return verdict(gate, { status: 'inconclusive', measured: null, limit, ...withBaseline, note: 'figure missing' });
+  if (measured <= limit) return verdict(gate, { status: 'passed', measured, limit, ...withBaseline });
+  if (!enoughSamples)
+    return verdict(gate, { status: 'inconclusive', measured, limit, ...withBaseline, note: 'limit exceeded on too few samples' });
+  return verdict(gate, { status: 'failed', measured, limit, ...withBaseline });
+}
+
+/** Fails only when the limit is exceeded AND the excess is significant at `alpha`. */
+function judgeWithTest(
+  verdict: MakeVerdict,
+  gate: string,
+  measured: number | undefined,
+  limit: number,
+  baseline: number | undefined,
+  test: () => ProportionTest | null,
+  alpha: number,
+): Verdict {
+  const withBaseline = baseline === undefined ? {} : { baseline };
+  if (measured === undefined) return verdict(gate, { status: 'inconclusive', measured: null, limit, ...withBaseline, note: 'figure missing' });
+  if (measured <= limit) return verdict(gate, { status: 'passed', measured, limit, ...withBaseline });
+  const result = test();
+  if (result === null)
+    return verdict(gate, { status: 'inconclusive', measured, limit, ...withBaseline, note: 'limit exceeded; too few samples for the z-test' });
+  const pValue = result.pValue;
+  if (pValue >= alpha)
+    return verdict(gate, { status: 'inconclusive', measured, limit, ...withBaseline, pValue, note: `limit exceeded but not significant at alpha ${alpha}` });
+  return verdict(gate, { status: 'failed', measured, limit, ...withBaseline, pValue });
+}
+
+/** Zero tolerance: any violation fails, whatever the sample size. */
+function judgePolicyViolations(verdict: MakeVerdict, measured: number | undefined, max: number): Verdict {
+  if (measured === undefined)
+    return verdict(GATE.policyViolations, { status: 'inconclusive', measured: null, limit: max, note: 'figure missing' });
+  return verdict(GATE.policyViolations, { status: measured <= max ? 'passed' : 'failed', measured, limit: max });
+}
+
+function missingBaseline(verdict: MakeVerdict, gate: string, measured: number | undefined, limit: number): Verdict {
+  return verdict(gate, { status: 'inconclusive', measured: measured ?? null, limit, note: 'no baseline figures in this window' });
+}
+
+export const allPassed = (verdicts: readonly Verdict[]): boolean =>
+  verdicts.length > 0 && verdicts.every((v) => v.status === 'passed');
+export const failedVerdicts = (verdicts: readonly Verdict[]): Verdict[] => verdicts.filter((v) => v.status === 'failed');

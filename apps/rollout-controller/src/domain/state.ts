@@ -1,0 +1,81 @@
+import type { BaseMixEntry } from './events';
+import type { RoutingTable } from './routing-table';
+import type {
+  ExistingSessions,
+  GateThresholds,
+  RollbackLimits,
+  SessionPolicy,
+  StageSpec,
+  Strategy,
+  Verdict,
+  VersionId,
+  VersionState,
+} from './types';
+
+export interface FleetVersion {
+  versionId: VersionId;
+  state: VersionState;
+  /** New-session share in parts per million; the fleet's weights sum to 1 000 000 (or 0 when empty). */
+  weightPpm: number;
+  existingSessions: ExistingSessions;
+  /** Mirrored share while the version is in `shadow`, else 0. */
+  shadowSampleRate: number;
+}
+
+export type RolloutStatus = 'running' | 'paused' | 'completed' | 'rolled-back' | 'aborted' | 'superseded';
+
+export interface Rollout {
+  rolloutId: string;
+  candidateVersionId: VersionId;
+  /** The known-good version gates compare with; null only for a first deployment. */
+  baselineVersionId: VersionId | null;
+  strategy: Strategy;
+  stages: StageSpec[];
+  gates: GateThresholds;
+  rollbackLimits: RollbackLimits;
+  sessionPolicyOnRollback: SessionPolicy;
+  baseMix: BaseMixEntry[];
+  status: RolloutStatus;
+  pausedReason: string | null;
+  startedAtMs: number;
+  stageIndex: number;
+  stageEnteredAtMs: number;
+  /** Candidate requests seen in snapshots whose window lies within the current stage. */
+  stageSamples: number;
+  /** Verdicts of the latest snapshot that counts for the current stage. */
+  stageVerdicts: Verdict[];
+  /** Latest verdict per external gate, keyed by gate name. */
+  externalVerdicts: Record<string, Verdict>;
+}
+
+/** One aggregate per (environment, agent). */
+export interface RolloutAggregateState {
+  /** The current rollout, or the last one once it ended. */
+  rollout: Rollout | null;
+  /** Every version ever deployed here, in order of first appearance. */
+  fleet: FleetVersion[];
+  routing: { revision: number; table: RoutingTable | null };
+  automaticRollbackAtMs: number[];
+  /** Bounded memory for idempotency. */
+  handledCommandIds: string[];
+  evaluatedSnapshotIds: string[];
+}
+
+export const initialState = (): RolloutAggregateState => ({
+  rollout: null,
+  fleet: [],
+  routing: { revision: 0, table: null },
+  automaticRollbackAtMs: [],
+  handledCommandIds: [],
+  evaluatedSnapshotIds: [],
+});
+
+export const isInProgress = (rollout: Rollout | null): rollout is Rollout =>
+  rollout !== null && (rollout.status === 'running' || rollout.status === 'paused');
+
+export const currentStage = (rollout: Rollout): StageSpec => rollout.stages[rollout.stageIndex]!;
+export const isFinalStage = (rollout: Rollout): boolean => rollout.stageIndex === rollout.stages.length - 1;
+export const findVersion = (state: RolloutAggregateState, versionId: VersionId): FleetVersion | undefined =>
+  state.fleet.find((v) => v.versionId === versionId);
+export const activeVersion = (state: RolloutAggregateState): FleetVersion | undefined =>
+  state.fleet.find((v) => v.state === 'active');

@@ -1,0 +1,90 @@
+/** Shared vocabulary of the rollout domain. Plain data only: every value here survives JSON round trips. */
+
+export type VersionId = string;
+/** ISO-8601 timestamp with offset, e.g. `2025-01-31T12:00:00Z`. */
+export type IsoTimestamp = string;
+
+export type Strategy = 'rainbow' | 'canary' | 'blue-green';
+export type SessionPolicy = 'let-finish' | 'migrate' | 'terminate';
+
+/** Lifecycle of one deployed version in the fleet (rainbow model: N versions may be live). */
+export type VersionState = 'shadow' | 'canary' | 'active' | 'draining' | 'drained' | 'retired' | 'killed';
+
+/** What the router does with sessions already running on a version. */
+export type ExistingSessions = 'keep' | 'migrate' | 'terminate';
+
+export interface StageSpec {
+  name: string;
+  /** Share of new sessions for the candidate, 0 (shadow) … 100. */
+  trafficPercent: number;
+  minDurationMs: number;
+  /** Minimum candidate requests observed within the stage before it may advance. */
+  minSamples: number;
+  /** Only for 0 % stages: share of traffic mirrored to the candidate. */
+  shadowSampleRate?: number;
+}
+
+/** Flat per-version figures as in `metrics.snapshot`'s `versions` map (requests, errorRate, p99LatencyMs, …). */
+export type Figures = Readonly<Record<string, number>>;
+
+export interface GateThresholds {
+  errorRate: { maxIncrease: number; absoluteMax: number };
+  p99LatencyMs: { maxIncrease: number; absoluteMax: number };
+  costPerRequest: { maxRelativeIncrease: number };
+  policyViolations: { max: number };
+  statistics: {
+    /** Significance level of the error-rate tests: fail only when the excess is significant. */
+    alpha: number;
+    /** Below this many requests per version a limit breach is `inconclusive`, never `failed`. */
+    minSamplesPerVersion: number;
+  };
+  /** External gates (offline evals, safety checks) that must pass before any advance. */
+  external: ExternalGateSpec[];
+}
+
+export interface ExternalGateSpec {
+  name: string;
+  min?: number;
+  max?: number;
+}
+
+/** Deep-partial overrides accepted by StartRollout. */
+export interface GateOverrides {
+  errorRate?: Partial<GateThresholds['errorRate']>;
+  p99LatencyMs?: Partial<GateThresholds['p99LatencyMs']>;
+  costPerRequest?: Partial<GateThresholds['costPerRequest']>;
+  policyViolations?: Partial<GateThresholds['policyViolations']>;
+  statistics?: Partial<GateThresholds['statistics']>;
+  external?: ExternalGateSpec[];
+}
+
+export interface RollbackLimits {
+  /** No new rollout may start this long after an automatic rollback. */
+  cooldownMs: number;
+  /** Beyond this many automatic rollbacks in a rolling hour the rollout pauses instead. */
+  maxAutomaticRollbacksPerHour: number;
+}
+
+export type VerdictStatus = 'passed' | 'failed' | 'inconclusive';
+
+/** The outcome of one gate: data, not a boolean. */
+export interface Verdict {
+  gate: string;
+  status: VerdictStatus;
+  /** null when the figure was missing. */
+  measured: number | null;
+  limit: number;
+  baseline?: number;
+  /** One-sided p-value of the statistical test, when one ran. */
+  pValue?: number;
+  /** Why the verdict is inconclusive or failed, for humans. */
+  note?: string;
+  /** Source of the data: the metrics.snapshot event id, or `external:<commandId>`. */
+  snapshotEventId: string;
+}
+
+export interface PreflightCheck {
+  name: string;
+  passed: boolean;
+  detail?: string;
+}

@@ -1,0 +1,69 @@
+import { DEFAULT_GATE_THRESHOLDS, DEFAULT_ROLLBACK_LIMITS, defaultStagesFor } from './constants';
+import { InvalidRolloutCommandError } from './errors';
+import type { GateOverrides, GateThresholds, RollbackLimits, StageSpec, Strategy } from './types';
+
+/** Turns StartRollout's optional settings into complete, checked values (the event stores the result). */
+
+const STRATEGIES: readonly Strategy[] = ['rainbow', 'canary', 'blue-green'];
+
+export function checkStrategy(strategy: string): Strategy {
+  if (!(STRATEGIES as readonly string[]).includes(strategy)) throw new InvalidRolloutCommandError(`unknown strategy ${strategy}`);
+  return strategy as Strategy;
+}
+
+export function resolveStages(strategy: Strategy, stages: StageSpec[] | undefined): StageSpec[] {
+  const resolved = (stages ?? defaultStagesFor(strategy)).map((s) => ({ ...s }));
+  if (resolved.length === 0) throw new InvalidRolloutCommandError('stages must not be empty');
+  resolved.forEach((stage, i) => {
+    const where = `stages[${i}]`;
+    if (!stage.name) throw new InvalidRolloutCommandError(`${where}.name is empty`);
+    if (!isBetween(stage.trafficPercent, 0, 100)) throw new InvalidRolloutCommandError(`${where}.trafficPercent must be within 0..100`);
+    if (i > 0 && stage.trafficPercent <= resolved[i - 1]!.trafficPercent)
+      throw new InvalidRolloutCommandError(`${where}.trafficPercent must be greater than the previous stage's`);
+    if (!isNonNegative(stage.minDurationMs)) throw new InvalidRolloutCommandError(`${where}.minDurationMs must be ≥ 0`);
+    if (!isNonNegative(stage.minSamples)) throw new InvalidRolloutCommandError(`${where}.minSamples must be ≥ 0`);
+    if (stage.shadowSampleRate !== undefined && !(stage.shadowSampleRate > 0 && stage.shadowSampleRate <= 1))
+      throw new InvalidRolloutCommandError(`${where}.shadowSampleRate must be within (0, 1]`);
+  });
+  if (resolved[resolved.length - 1]!.trafficPercent !== 100) throw new InvalidRolloutCommandError('the last stage must be 100 %');
+  return resolved;
+}
+
+export function resolveGates(overrides: GateOverrides | undefined): GateThresholds {
+  const d = DEFAULT_GATE_THRESHOLDS;
+  const o = overrides ?? {};
+  const gates: GateThresholds = {
+    errorRate: { ...d.errorRate, ...o.errorRate },
+    p99LatencyMs: { ...d.p99LatencyMs, ...o.p99LatencyMs },
+    costPerRequest: { ...d.costPerRequest, ...o.costPerRequest },
+    policyViolations: { ...d.policyViolations, ...o.policyViolations },
+    statistics: { ...d.statistics, ...o.statistics },
+    external: (o.external ?? d.external).map((g) => ({ ...g })),
+  };
+  const limits: [string, number][] = [
+    ['errorRate.maxIncrease', gates.errorRate.maxIncrease],
+    ['errorRate.absoluteMax', gates.errorRate.absoluteMax],
+    ['p99LatencyMs.maxIncrease', gates.p99LatencyMs.maxIncrease],
+    ['p99LatencyMs.absoluteMax', gates.p99LatencyMs.absoluteMax],
+    ['costPerRequest.maxRelativeIncrease', gates.costPerRequest.maxRelativeIncrease],
+    ['policyViolations.max', gates.policyViolations.max],
+    ['statistics.minSamplesPerVersion', gates.statistics.minSamplesPerVersion],
+  ];
+  for (const [name, value] of limits) if (!isNonNegative(value)) throw new InvalidRolloutCommandError(`gates.${name} must be ≥ 0`);
+  if (!(gates.statistics.alpha > 0 && gates.statistics.alpha < 1)) throw new InvalidRolloutCommandError('gates.statistics.alpha must be within (0, 1)');
+  const names = gates.external.map((g) => g.name);
+  if (names.some((n) => !n) || new Set(names).size !== names.length)
+    throw new InvalidRolloutCommandError('gates.external names must be non-empty and unique');
+  return gates;
+}
+
+export function resolveRollbackLimits(overrides: Partial<RollbackLimits> | undefined): RollbackLimits {
+  const limits = { ...DEFAULT_ROLLBACK_LIMITS, ...overrides };
+  if (!isNonNegative(limits.cooldownMs)) throw new InvalidRolloutCommandError('rollbackLimits.cooldownMs must be ≥ 0');
+  if (!Number.isInteger(limits.maxAutomaticRollbacksPerHour) || limits.maxAutomaticRollbacksPerHour < 0)
+    throw new InvalidRolloutCommandError('rollbackLimits.maxAutomaticRollbacksPerHour must be an integer ≥ 0');
+  return limits;
+}
+
+const isNonNegative = (n: number): boolean => typeof n === 'number' && Number.isFinite(n) && n >= 0;
+const isBetween = (n: number, min: number, max: number): boolean => typeof n === 'number' && Number.isFinite(n) && n >= min && n <= max;
