@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import { uniqueName } from '@iris/testing';
 import { ConcurrencyError, DuplicateEventIdError } from './errors';
 import { PostgresEventStore } from './postgres-event-store';
-import { eventStoreBackends, OpenedBackend } from './test-support/backends';
+import { eventStoreBackends, onlyWithConcurrentConnections, OpenedBackend } from './test-support/backends';
 import type { AppendResult, NewEvent } from './types';
 
 // jest.config.js's per-project testTimeout is not applied (Jest default 5 s): fresh databases need more.
@@ -129,7 +129,7 @@ describe.each(eventStoreBackends)('concurrent appends batched into one transacti
   });
 
   // Real PostgreSQL only: needs a second connection holding a transaction open.
-  (backend.concurrentConnections ? it : it.skip)(
+  (backend.concurrentConnections ? it : onlyWithConcurrentConnections)(
     'a unique violation against another writer fails only that append in a batch',
     async () => {
       const prefix = uniqueName('race');
