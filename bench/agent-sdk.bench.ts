@@ -5,7 +5,11 @@
  * Without KAFKA_BROKERS a local broker is started and stopped (startKafkaBroker).
  */
 import '../libs/agent-sim/src/source-aliases';
-import { IrisAgentClient, RequestCompletedInput, silentAgentLogger } from '../libs/agent-sdk/src';
+import { CLIENT_DEFAULTS, IrisAgentClient, RequestCompletedInput, silentAgentLogger } from '../libs/agent-sdk/src';
+import { encodeTelemetryRecord } from '../libs/agent-sdk/src/telemetry-encoder';
+import * as flusher from '../libs/agent-sdk/src/telemetry-flusher';
+import { PendingRecord } from '../libs/agent-sdk/src/telemetry-input';
+import { EventIdGenerator } from '../libs/agent-sdk/src/event-id';
 import { TOPICS } from '../libs/contracts/src';
 import type { MessageBus } from '../libs/messaging/src';
 import { startKafkaBroker, uniqueName } from '../libs/testing/src';
@@ -15,14 +19,14 @@ export interface AgentSdkBenchResult {
   recordRequest: { calls: number; callsPerBatch: number; medianNs: number; p99Ns: number; meanNs: number };
   endToEnd: { events: number; seconds: number; eventsPerSecond: number; maxBatchSize: number; partitions: number; droppedOverflow: number };
   /** Same broker, same run: raw kafkajs (idempotent, acks=all) sending pre-encoded batches — the ceiling on this machine. */
-  rawKafkajsBaseline: { events: number; eventsPerSecond: number };
+  rawKafkajsBaseline: { events: number; eventsPerSecond: number; batchSize: number };
 }
 
 export interface AgentSdkBenchOptions {
   brokers?: string;
   calls?: number;
   events?: number;
-  /** SDK maxBatchSize for the end-to-end run. Default 500 (the SDK default). */
+  /** SDK maxBatchSize for the end-to-end run (and the raw baseline's batch size). Default: the SDK default. */
   maxBatchSize?: number;
   log?: (line: string) => void;
 }
@@ -78,7 +82,7 @@ export async function measureRecordCost(calls = 1_000_000, callsPerBatch = 1_000
 }
 
 /** (b) events/s from the first record call until every event is acknowledged by the broker. */
-export async function measureEndToEnd(brokers: string, events = 300_000, maxBatchSize = 500): Promise<AgentSdkBenchResult['endToEnd']> {
+export async function measureEndToEnd(brokers: string, events = 300_000, maxBatchSize: number = CLIENT_DEFAULTS.maxBatchSize): Promise<AgentSdkBenchResult['endToEnd']> {
   const topic = uniqueName('bench-telemetry'); // not iris.telemetry.v1: keep bench load away from real consumers
   const partitions = TOPICS.telemetry.partitions;
   const admin = new Kafka({ clientId: uniqueName('bench-admin'), brokers: brokers.split(','), logLevel: logLevel.NOTHING }).admin();
@@ -116,8 +120,11 @@ export async function measureEndToEnd(brokers: string, events = 300_000, maxBatc
   };
 }
 
-/** Pre-encoded messages of the same size sent with a raw idempotent kafkajs producer, one batch at a time. */
-export async function measureRawKafkajs(brokers: string, events = 300_000, batchSize = 500): Promise<AgentSdkBenchResult['rawKafkajsBaseline']> {
+/**
+ * The same messages the SDK sends (same inputs, encoded by the SDK's encoder ahead of time: same keys, sizes,
+ * partition count), sent with a raw idempotent kafkajs producer (acks=all), one batch at a time.
+ */
+export async function measureRawKafkajs(brokers: string, events = 300_000, batchSize: number = CLIENT_DEFAULTS.maxBatchSize): Promise<AgentSdkBenchResult['rawKafkajsBaseline']> {
   const kafka = new Kafka({ clientId: uniqueName('bench-raw'), brokers: brokers.split(','), logLevel: logLevel.NOTHING });
   const topic = uniqueName('bench-raw-telemetry');
   const admin = kafka.admin();
@@ -126,13 +133,25 @@ export async function measureRawKafkajs(brokers: string, events = 300_000, batch
   await admin.disconnect();
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
-  const value = JSON.stringify({ ...requestInputs(1)[0], padding: 'x'.repeat(330) }); // ≈ an encoded telemetry event
-  const messages = Array.from({ length: batchSize }, (_, i) => ({ key: `bench-session-${i % 997}`, value }));
+  const ids = new EventIdGenerator();
+  const source = { agent: 'bench-agent', versionId: 'v1', environment: 'production' };
+  const encoded = requestInputs(4096).map((input) => {
+    const result = encodeTelemetryRecord(new PendingRecord('agent.request.completed', ids.next(), Date.now(), input), source);
+    if (!result.ok) throw result.error;
+    return result.message as { key: string; value: string };
+  });
+  // as many per send as the SDK puts in a batch (count bound, and its byte bound when it has one)
+  const { messageBytes } = flusher as { messageBytes?: (m: { key: string; value: string }) => number };
+  const maxBatchBytes = (CLIENT_DEFAULTS as { maxBatchBytes?: number }).maxBatchBytes;
+  if (messageBytes && maxBatchBytes) batchSize = Math.min(batchSize, Math.floor(maxBatchBytes / Math.max(...encoded.map(messageBytes))));
+  const batches = Array.from({ length: Math.ceil(4096 / batchSize) + 1 }, (_, b) =>
+    Array.from({ length: batchSize }, (_, i) => encoded[(b * batchSize + i) & 4095]),
+  );
   const start = process.hrtime.bigint();
-  for (let sent = 0; sent < events; sent += batchSize) await producer.send({ topic, acks: -1, messages });
+  for (let sent = 0, b = 0; sent < events; sent += batchSize, b++) await producer.send({ topic, acks: -1, messages: batches[b % batches.length] });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   await producer.disconnect();
-  return { events, eventsPerSecond: Math.round(events / seconds) };
+  return { events, eventsPerSecond: Math.round(events / seconds), batchSize };
 }
 
 export async function runAgentSdkBench(options: AgentSdkBenchOptions = {}): Promise<AgentSdkBenchResult> {
@@ -145,7 +164,7 @@ export async function runAgentSdkBench(options: AgentSdkBenchOptions = {}): Prom
   try {
     log(`publishing to ${brokers}…`);
     const endToEnd = await measureEndToEnd(brokers, options.events ?? Number(process.env.BENCH_EVENTS ?? 300_000),
-      options.maxBatchSize ?? Number(process.env.BENCH_BATCH ?? 500),
+      options.maxBatchSize ?? Number(process.env.BENCH_BATCH ?? CLIENT_DEFAULTS.maxBatchSize),
     );
     log(`SDK: ${endToEnd.eventsPerSecond} events/s; raw kafkajs baseline…`);
     const rawKafkajsBaseline = await measureRawKafkajs(brokers, endToEnd.events, endToEnd.maxBatchSize);

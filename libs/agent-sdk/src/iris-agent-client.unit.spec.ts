@@ -92,6 +92,25 @@ describe('IrisAgentClient (telemetry)', () => {
     expect(sdk.stats()).toMatchObject({ recorded: 250, published: 250, buffered: 0, droppedOverflow: 0 });
   });
 
+  it('bounds a publish by maxBatchBytes too, carrying the overflowing event (encoded once) into the next batch, in order', async () => {
+    bus.failNext = 1;
+    const sdk = client({ maxBatchSize: 100, maxBatchBytes: 2_000 });
+    for (let i = 0; i < 30; i++) sdk.recordRequest(request(`s${i % 3}`, `r${i}`, { output: 'x'.repeat(i === 5 ? 5_000 : 100) }));
+    await waitFor(() => sdk.stats().published === 30);
+    const sizes = bus.batches.map((b) => b.messages.reduce((sum, m) => sum + 16 + Buffer.byteLength(m.key as string) + Buffer.byteLength(m.value as string), 0));
+    for (const [i, batch] of bus.batches.entries()) {
+      if (batch.messages.length > 1) expect(sizes[i]).toBeLessThanOrEqual(2_000);
+    }
+    expect(bus.batches.some((b) => b.messages.length === 1 && (b.messages[0].value as string).length > 5_000)).toBe(true);
+    const ids = bus.messages.map((m) => (decodeMessage(m.value as string).data as { requestId: string }).requestId);
+    expect(ids).toEqual(Array.from({ length: 30 }, (_, i) => `r${i}`));
+    expect(sdk.stats()).toMatchObject({ recorded: 30, published: 30, buffered: 0, droppedOverflow: 0, invalidDropped: 0 });
+  });
+
+  it('shrinks the default batch size to a smaller maxBufferedEvents', () => {
+    expect(() => client({ maxBufferedEvents: 100 })).not.toThrow();
+  });
+
   it('flushes a partial batch after flushIntervalMs', async () => {
     const sdk = client({ flushIntervalMs: 30 });
     const recordedAt = Date.now();

@@ -9,8 +9,14 @@ export interface TelemetryBufferOptions {
   maxBufferedEvents?: number;
   /** Longest wait between the first buffered event and its flush. Default 50 ms. */
   flushIntervalMs?: number;
-  /** Most events per publish. Default 500. */
+  /** Most events per publish. Default 2,000 (at most maxBufferedEvents when that is set lower). */
   maxBatchSize?: number;
+  /**
+   * Most bytes per publish (UTF-8 keys + values + 16 bytes of record framing each); a single larger event
+   * is still sent alone. Keeps every per-partition record batch under the broker's default
+   * message.max.bytes (1 MiB) even when all events share one key. Default 1,000,000.
+   */
+  maxBatchBytes?: number;
   /** First retry delay after a failed publish (doubled per attempt, jittered). Default 100 ms. */
   retryBackoffMinMs?: number;
   /** Retry delay cap. Default 5,000 ms. */
@@ -44,7 +50,8 @@ export type ResolvedClientOptions = Required<Omit<IrisAgentClientOptions, 'envir
 export const CLIENT_DEFAULTS = {
   maxBufferedEvents: 10_000,
   flushIntervalMs: 50,
-  maxBatchSize: 500,
+  maxBatchSize: 2_000,
+  maxBatchBytes: 1_000_000,
   retryBackoffMinMs: 100,
   retryBackoffMaxMs: 5_000,
   logInvalidEvery: 1_000,
@@ -59,6 +66,8 @@ export function resolveClientOptions(options: IrisAgentClientOptions): ResolvedC
   }
   const resolved: ResolvedClientOptions = {
     ...CLIENT_DEFAULTS,
+    // a small buffer without an explicit batch size keeps working: the default batch shrinks to fit
+    maxBatchSize: Math.min(CLIENT_DEFAULTS.maxBatchSize, options.maxBufferedEvents ?? CLIENT_DEFAULTS.maxBufferedEvents),
     ownsTransport: false,
     logger: stderrJsonLogger(),
     topic: TOPICS.telemetry.name,

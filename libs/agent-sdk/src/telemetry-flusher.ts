@@ -34,8 +34,10 @@ export class TelemetryFlusher {
   private batch?: Batch;
   /** The following batch, encoded while `batch` awaits its ack. */
   private next?: Batch;
-  /** Records below this sequence are in a batch already. */
+  /** Records below this sequence are in a batch already (or `carried`). */
   private takenUpTo = 0;
+  /** An encoded message that did not fit in the byte bound of the batch taken before: first of the next batch. */
+  private carried?: { seq: number; message: OutgoingMessage; bytes: number };
   /** A publish of `batch` is awaiting its outcome. */
   private inFlight = false;
   private closing = false;
@@ -121,22 +123,45 @@ export class TelemetryFlusher {
     }
   }
 
-  /** Encodes the next untaken records (undefined when there are none). */
+  /**
+   * Encodes the next untaken records (undefined when there are none), up to maxBatchSize events and
+   * maxBatchBytes bytes. The message that would overflow the byte bound is carried to the next batch
+   * (encoded once), so a batch ends just before it.
+   */
   private takeBatch(): Batch | undefined {
+    const carried = this.carried;
+    this.carried = undefined;
+    const hasCarried = carried !== undefined && carried.seq >= this.ring.headSeq; // else evicted meanwhile (counted by add())
     const start = Math.max(this.ring.headSeq, this.takenUpTo);
-    const end = Math.min(this.ring.tailSeq, start + this.options.maxBatchSize);
-    if (end <= start) return undefined;
-    this.takenUpTo = end;
+    const end = Math.min(this.ring.tailSeq, start + this.options.maxBatchSize - (hasCarried ? 1 : 0));
+    if (end <= start && !hasCarried) return undefined;
+    const maxBytes = this.options.maxBatchBytes;
     const batch: Batch = { end, seqs: [], messages: [], attempts: 0 };
-    for (let seq = start; seq < end; seq++) {
-      const result = encodeTelemetryRecord(this.ring.at(seq), this.source);
-      if (result.ok) {
-        batch.seqs.push(seq);
-        batch.messages.push(result.message);
-      } else {
-        this.onInvalid(result.error);
-      }
+    let bytes = 0;
+    if (hasCarried) {
+      batch.seqs.push(carried.seq);
+      batch.messages.push(carried.message);
+      bytes = carried.bytes;
     }
+    let seq = start;
+    for (; seq < end; seq++) {
+      const result = encodeTelemetryRecord(this.ring.at(seq), this.source);
+      if (!result.ok) {
+        this.onInvalid(result.error);
+        continue;
+      }
+      const size = messageBytes(result.message);
+      if (bytes + size > maxBytes && batch.messages.length > 0) {
+        this.carried = { seq, message: result.message, bytes: size };
+        batch.end = seq; // the carried record stays in the ring until its own batch is acknowledged
+        seq++;
+        break;
+      }
+      bytes += size;
+      batch.seqs.push(seq);
+      batch.messages.push(result.message);
+    }
+    this.takenUpTo = seq;
     return batch;
   }
 
@@ -146,7 +171,13 @@ export class TelemetryFlusher {
       this.inFlight = true;
       try {
         const acked = this.transport.publish(this.options.topic, batch.messages);
-        this.next ??= this.takeBatch(); // encode the next batch while waiting for the ack
+        if (!this.next) {
+          // Encode the next batch while waiting for the ack — after a turn of the event loop, so the transport
+          // has built and written its request first (else the broker would idle while we encode).
+          acked.catch(() => undefined); // handled below; not an unhandled rejection meanwhile
+          await new Promise<void>((next) => setImmediate(next));
+          this.next ??= this.takeBatch();
+        }
         await acked;
         this.published += batch.messages.length;
       } catch (error) {
@@ -233,4 +264,17 @@ export class TelemetryFlusher {
     this.drainedWaiters = [];
     for (const done of waiters) done();
   }
+}
+
+/** Kafka record framing besides key and value (length, attributes, deltas, key / value lengths, headers), rounded up. */
+export const RECORD_OVERHEAD_BYTES = 16;
+
+/** What the byte bound of a batch counts for a message: UTF-8 key and value plus the record framing. */
+export function messageBytes(message: OutgoingMessage): number {
+  return RECORD_OVERHEAD_BYTES + byteLength(message.key) + byteLength(message.value);
+}
+
+function byteLength(data: OutgoingMessage['value']): number {
+  if (data == null) return 0;
+  return typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.length;
 }
