@@ -12,10 +12,18 @@ import { ShadowComparatorService } from '../apps/shadow-comparator/src/shadow-co
 import { MetricsAggregatorService } from '../apps/metrics-aggregator/src/metrics-aggregator.service';
 import { RolloutControllerService } from '../apps/rollout-controller/src/rollout-controller.service';
 import { KillSwitchService } from '../apps/kill-switch/src/kill-switch.service';
+import { startDemo } from './embedded-demo';
 
 const SERVICES: ServiceDefinition[] = [RegistryService, ShadowComparatorService, MetricsAggregatorService, RolloutControllerService, KillSwitchService];
 
 async function main(): Promise<void> {
+  const demo = (process.env.IRIS_DEMO ?? 'on') !== 'off';
+  if (demo) {
+    // Short windows so the demo shows figures within seconds (override with the usual variables).
+    process.env.METRICS_WINDOW_MS ??= '5000';
+    process.env.METRICS_ALLOWED_LATENESS_MS ??= '2000';
+    process.env.METRICS_IDLE_PARTITION_MS ??= '2000';
+  }
   const env: NodeJS.ProcessEnv = { ...process.env, IRIS_MODE: 'embedded' };
   const logLevel = (env.LOG_LEVEL ?? 'warn') as 'warn';
   // Each service gets its own port: its default (3001–3005), or IRIS_PORT_BASE + 1…5.
@@ -38,9 +46,15 @@ async function main(): Promise<void> {
     const url = listeningUrl(app);
     process.stdout.write(`  ${name.padEnd(width)}  ${url}   (health: ${url}/health/ready)\n`);
   }
+  const stopDemo = demo ? await startDemo(infrastructure.bus, (line) => process.stdout.write(line)) : undefined;
+  if (demo) {
+    process.stdout.write('\nDemo (IRIS_DEMO=off to disable): a simulated agent "support-bot" sends telemetry for v1 (stable) and v2 (a worse\n');
+    process.stdout.write('candidate); the metrics-aggregator prints each closed window (5 s, event time) as a rollout gate would see it:\n\n');
+  }
   process.stdout.write('\nPress Ctrl-C to stop.\n');
 
   closeOnSignals(logger, sharedConfig.shutdownTimeoutMs, async () => {
+    await stopDemo?.();
     for (const { app } of apps.reverse()) await app.close();
     await infrastructure.close();
   });

@@ -6,7 +6,7 @@ const ROOT = resolve(__dirname, '../..');
 const PORTS = { registry: 3101, 'shadow-comparator': 3102, 'metrics-aggregator': 3103, 'rollout-controller': 3104, 'kill-switch': 3105 };
 
 describe('npm start: the embedded default (no Kafka, no database server)', () => {
-  it('runs all five services in one process, each ready, with bearer-token auth, and stops on SIGTERM', async () => {
+  it('runs all five services in one process, each ready, with bearer-token auth, shows the demo windows, and stops on SIGTERM', async () => {
     const child = spawn(process.execPath, ['-r', './scripts/alias-loader.js', 'dist/scripts/embedded.js'], {
       cwd: ROOT,
       env: { PATH: process.env.PATH, IRIS_PORT_BASE: '3100', IRIS_AUTH_TOKENS: 'vera:viewer:viewer-token-0123456789,ada:admin:admin-token-0123456789' },
@@ -31,6 +31,13 @@ describe('npm start: the embedded default (no Kafka, no database server)', () =>
       const forbidden = await fetch(`http://127.0.0.1:3101/v1/config`, { headers: { authorization: 'Bearer viewer-token-0123456789' } });
       expect(forbidden.status).toBe(403);
       expect(((await forbidden.json()) as { message: string }).message).toMatch(/needs "admin"/);
+      // The demo: a simulated agent's telemetry, aggregated into per-version windows and printed.
+      await new Promise<void>((done, fail) => {
+        const timer = setTimeout(() => fail(new Error(`no demo window printed:\n${output}`)), 60_000);
+        const check = () => /support-bot\s+v1: \d+ req, errors [\d.]+%, p99 [\d,]+ ms/.test(output) && (clearTimeout(timer), done());
+        child.stdout.on('data', check);
+        check();
+      });
       const config = await fetch(`http://127.0.0.1:3101/v1/config`, { headers: { authorization: 'Bearer admin-token-0123456789' } });
       expect(config.status).toBe(200);
       expect(JSON.stringify(await config.json())).not.toContain('admin-token-0123456789');
