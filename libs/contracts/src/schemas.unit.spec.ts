@@ -159,11 +159,11 @@ describe('control event rejections', () => {
   it('routing weight above 1 and negative revision', () => {
     const error = violation(() => validateEvent(mutated('routing.decision', (e) => {
       e.data.revision = -1;
-      e.data.table.versions[0].weight = 1.5;
+      e.data.table.versions[0].newSessionWeight = 1.5;
     })));
     expect(error.issues).toEqual([
       { path: 'data.revision', message: 'must be ≥ 0' },
-      { path: 'data.table.versions[0].weight', message: 'must be ≤ 1' },
+      { path: 'data.table.versions[0].newSessionWeight', message: 'must be ≤ 1' },
     ]);
   });
 
