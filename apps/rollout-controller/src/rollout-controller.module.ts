@@ -1,5 +1,63 @@
-import { Module } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Module, OnApplicationBootstrap } from '@nestjs/common';
+import type { IrisConfig } from '@iris/config';
+import type { PostgresEventStore } from '@iris/event-store';
+import type { MessageBus } from '@iris/messaging';
+import { JsonLogger } from '@iris/observability';
+import { EVENT_STORE, IRIS_CONFIG, MESSAGE_BUS } from '@iris/runtime';
+import { DataSource } from 'typeorm';
+import { ControllerSettings, loadControllerSettings } from './controller-settings';
+import { OpenApiController } from './http/openapi';
+import { RolloutsController } from './http/rollouts.controller';
+import { RolloutAutomation } from './rollout-automation';
+import { RolloutCommandHandler } from './rollout-command-handler';
+import { ROLLOUT_STREAM_PREFIX } from './rollout-log';
+import { CONTROLLER_SETTINGS } from './tokens';
+import { VersionCatalog } from './version-catalog';
 
-/** The rollout-controller service's features (controllers, consumers) are registered here. */
-@Module({})
-export class RolloutControllerModule {}
+/** Rollout aggregates in the event log, the rollout API, and the automation fed by metrics snapshots. */
+@Module({
+  controllers: [RolloutsController, OpenApiController],
+  providers: [
+    { provide: CONTROLLER_SETTINGS, useFactory: () => loadControllerSettings() },
+    { provide: VersionCatalog, inject: [IRIS_CONFIG], useFactory: (config: IrisConfig) => new VersionCatalog(config.environment) },
+    {
+      provide: RolloutCommandHandler,
+      inject: [EVENT_STORE, VersionCatalog, IRIS_CONFIG],
+      useFactory: (store: PostgresEventStore, catalog: VersionCatalog, config: IrisConfig) => new RolloutCommandHandler(store, catalog, config.environment),
+    },
+  ],
+})
+export class RolloutControllerModule implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private automation?: RolloutAutomation;
+
+  constructor(
+    @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
+    @Inject(IRIS_CONFIG) private readonly config: IrisConfig,
+    @Inject(CONTROLLER_SETTINGS) private readonly settings: ControllerSettings,
+    private readonly dataSource: DataSource,
+    private readonly catalog: VersionCatalog,
+    private readonly handler: RolloutCommandHandler,
+    private readonly logger: JsonLogger,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.catalog.follow(this.bus, this.logger);
+    this.automation = new RolloutAutomation(this.bus, this.handler, this.settings, this.logger);
+    await this.automation.start(await this.agentsWithRollouts());
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.automation?.stop();
+    await this.catalog.stop();
+  }
+
+  /** Agents of this environment with a rollout stream (scheduled ticks cover them from the start). */
+  private async agentsWithRollouts(): Promise<string[]> {
+    const prefix = `${ROLLOUT_STREAM_PREFIX}${this.config.environment}-`;
+    const rows: Array<{ stream_id: string }> = await this.dataSource.query(
+      `SELECT DISTINCT stream_id FROM events WHERE stream_id LIKE $1`,
+      [`${prefix.replace(/[%_]/g, (c) => `\\${c}`)}%`],
+    );
+    return rows.map((row) => row.stream_id.slice(prefix.length));
+  }
+}

@@ -7,6 +7,7 @@ import type {
   SessionPolicy,
   StageSpec,
   Strategy,
+  Targeting,
   VersionId,
 } from './types';
 
@@ -58,6 +59,8 @@ export type EvaluateSnapshot = Command<
 export type RecordExternalGate = Command<'RecordExternalGate', { name: string; value: number; passed?: boolean }>;
 /** Scheduled clock signal; its time is `metadata.at`. */
 export type Tick = Command<'Tick', Record<string, never>>;
+/** Replaces the agent's targeting rules (cohorts that get a version first, debug overrides). */
+export type SetTargeting = Command<'SetTargeting', { targeting: Targeting }>;
 export type ReportLiveSessions = Command<'ReportLiveSessions', { versionId: VersionId; liveSessions: number }>;
 
 export type RolloutCommand =
@@ -71,6 +74,7 @@ export type RolloutCommand =
   | EvaluateSnapshot
   | RecordExternalGate
   | Tick
-  | ReportLiveSessions;
+  | ReportLiveSessions
+  | SetTargeting;
 
 export type RolloutCommandType = RolloutCommand['type'];

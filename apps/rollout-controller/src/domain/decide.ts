@@ -18,7 +18,7 @@ import {
 } from './errors';
 import type { EventMetadata, RolloutEvent, RolloutEventType } from './events';
 import { evolveAll } from './evolve';
-import { captureBaseMix, routingTableOf } from './fleet';
+import { captureBaseMix, routingTableOf, sameRouting, withEpochs } from './fleet';
 import { allPassed, evaluateExternalGate, evaluateGates, externalGateName, failedVerdicts } from './gates';
 import {
   activeVersion,
@@ -31,7 +31,7 @@ import {
 } from './state';
 import { toEpochMs } from './time';
 import type { Verdict } from './types';
-import { checkStrategy, resolveGates, resolveRollbackLimits, resolveStages } from './validation';
+import { checkStrategy, checkTargeting, resolveGates, resolveRollbackLimits, resolveStages } from './validation';
 
 type EventOf<T extends RolloutEventType> = Extract<RolloutEvent, { type: T }>;
 type Emit = <T extends RolloutEventType>(type: T, data: EventOf<T>['data']) => EventOf<T>;
@@ -96,6 +96,8 @@ function decideLifecycle(command: RolloutCommand, state: RolloutAggregateState, 
       return state.rollout?.status === 'running' ? advanceIfReady(state, emit, nowMs) : [];
     case 'ReportLiveSessions':
       return reportLiveSessions(command, state, emit);
+    case 'SetTargeting':
+      return [emit('TargetingChanged', { targeting: checkTargeting(command.data.targeting, state) })];
     default: {
       const unreachable: never = command;
       throw new InvalidRolloutCommandError(`unknown command ${JSON.stringify(unreachable)}`);
@@ -304,12 +306,13 @@ function withRoutingChange(state: RolloutAggregateState, events: RolloutEvent[],
   if (events.length === 0) return events;
   const after = evolveAll(state, events);
   const table = routingTableOf(after);
-  if (table === null || JSON.stringify(table) === JSON.stringify(state.routing.table)) return events;
+  if (table === null || sameRouting(table, state.routing.table)) return events;
+  const revision = state.routing.revision + 1;
   return [
     ...events,
     emit('RoutingTableChanged', {
-      revision: state.routing.revision + 1,
-      table,
+      revision,
+      table: withEpochs(table, state.routing.table, revision, events[0]!.metadata.at),
       rolloutId: after.rollout?.rolloutId ?? null,
       reason: events.map((e) => e.type).join(', '),
     }),

@@ -61,6 +61,7 @@ describe('StartRollout', () => {
             rolloutId: 'c1',
             reason: 'RolloutStarted',
             table: {
+              strategy: 'rainbow',
               versions: [
                 { versionId: 'v1', state: 'active', newSessionWeight: 1, existingSessions: 'keep' },
                 { versionId: 'v2', state: 'shadow', newSessionWeight: 0, existingSessions: 'keep' },
@@ -68,6 +69,8 @@ describe('StartRollout', () => {
               shadowTargets: [{ versionId: 'v2', sampleRate: 0.5 }],
               fallbackVersionId: 'v1',
               sessionPolicy: 'let-finish',
+              targeting: { cohorts: [], overrides: [] },
+              epochs: [{ revision: 1, effectiveAt: meta(0, 'c1').at, weights: { v1: 1 } }],
             },
           },
           metadata: meta(0, 'c1'),

@@ -7,6 +7,7 @@ import type {
   SessionPolicy,
   StageSpec,
   Strategy,
+  Targeting,
   Verdict,
   VersionId,
   VersionState,
@@ -88,6 +89,7 @@ export type RolledBack = DomainEvent<
   }
 >;
 export type VersionDrained = DomainEvent<'VersionDrained', { versionId: VersionId }>;
+export type TargetingChanged = DomainEvent<'TargetingChanged', { targeting: Targeting }>;
 export type RoutingTableChanged = DomainEvent<
   'RoutingTableChanged',
   { revision: number; table: RoutingTable; rolloutId: string | null; reason: string }
@@ -104,6 +106,7 @@ export type RolloutEvent =
   | RolloutCompleted
   | RolledBack
   | VersionDrained
+  | TargetingChanged
   | RoutingTableChanged;
 
 export type RolloutEventType = RolloutEvent['type'];

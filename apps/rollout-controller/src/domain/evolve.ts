@@ -73,6 +73,8 @@ export function evolve(state: RolloutAggregateState, event: RolloutEvent): Rollo
     }
     case 'VersionDrained':
       return { ...next, fleet: upsert(next.fleet, event.data.versionId, { state: 'drained', weightPpm: 0 }) };
+    case 'TargetingChanged':
+      return { ...next, targeting: event.data.targeting };
     case 'RoutingTableChanged':
       return { ...next, routing: { revision: event.data.revision, table: event.data.table } };
     default: {

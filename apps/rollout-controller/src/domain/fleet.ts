@@ -3,7 +3,7 @@ import type { BaseMixEntry } from './events';
 import type { RoutingTable } from './routing-table';
 import type { FleetVersion, Rollout, RolloutAggregateState } from './state';
 import { isInProgress } from './state';
-import type { SessionPolicy, VersionId } from './types';
+import type { SessionPolicy, VersionId, WeightRamp } from './types';
 
 /** Pure fleet transitions: every routing change is computed here and nowhere else. */
 
@@ -98,6 +98,7 @@ export function routingTableOf(state: RolloutAggregateState): RoutingTable | nul
       ? rollout.baselineVersionId
       : (active?.versionId ?? routable.reduce((a, b) => (b.weightPpm > a.weightPpm ? b : a)).versionId);
   return {
+    strategy: rollout?.strategy ?? 'rainbow',
     versions: routable.map((v) => ({
       versionId: v.versionId,
       state: v.state,
@@ -107,5 +108,44 @@ export function routingTableOf(state: RolloutAggregateState): RoutingTable | nul
     shadowTargets: routable.filter((v) => v.state === 'shadow').map((v) => ({ versionId: v.versionId, sampleRate: v.shadowSampleRate })),
     fallbackVersionId,
     sessionPolicy: rollout?.sessionPolicyOnRollback ?? 'let-finish',
+    targeting: { ...state.targeting, ...rampOf(rollout, state.fleet) },
+    epochs: [],
   };
+}
+
+/** A running stage with `rampMs` moves the candidate's share linearly from the previous stage's. */
+function rampOf(rollout: Rollout | null, fleet: FleetVersion[]): { ramp?: WeightRamp } {
+  if (!isInProgress(rollout) || rollout.stageIndex === 0) return {};
+  const stage = rollout.stages[rollout.stageIndex]!;
+  const candidate = fleet.find((v) => v.versionId === rollout.candidateVersionId);
+  if (!stage.rampMs || !candidate || candidate.weightPpm === 0) return {};
+  return {
+    ramp: {
+      versionId: rollout.candidateVersionId,
+      fromWeight: rollout.stages[rollout.stageIndex - 1]!.trafficPercent / 100,
+      toWeight: stage.trafficPercent / 100,
+      startAt: new Date(rollout.stageEnteredAtMs).toISOString(),
+      endAt: new Date(rollout.stageEnteredAtMs + stage.rampMs).toISOString(),
+    },
+  };
+}
+
+/** The table with its weight history: a new epoch whenever weights or the ramp change (bounded). */
+export function withEpochs(table: RoutingTable, previous: RoutingTable | null, revision: number, at: string): RoutingTable {
+  const history = previous?.epochs ?? [];
+  const weights = Object.fromEntries(table.versions.filter((v) => v.newSessionWeight > 0).map((v) => [v.versionId, v.newSessionWeight]));
+  const last = history[history.length - 1];
+  const ramp = table.targeting.ramp;
+  const unchanged = last !== undefined && JSON.stringify(last.weights) === JSON.stringify(weights) && JSON.stringify(last.ramp) === JSON.stringify(ramp);
+  const epochs = unchanged ? history : [...history, { revision, effectiveAt: at, weights, ...(ramp && { ramp }) }].slice(-MAX_EPOCHS);
+  return { ...table, epochs };
+}
+
+/** Weight epochs kept in a table: enough to place sessions started during the last several stage changes. */
+export const MAX_EPOCHS = 16;
+
+/** Tables are compared without their history: a new revision only when routing actually changes. */
+export function sameRouting(a: RoutingTable | null, b: RoutingTable | null): boolean {
+  if (a === null || b === null) return a === b;
+  return JSON.stringify({ ...a, epochs: [] }) === JSON.stringify({ ...b, epochs: [] });
 }

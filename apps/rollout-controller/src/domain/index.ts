@@ -1,7 +1,7 @@
 /** Public surface of the pure rollout domain (decider: decide / evolve / initialState). */
 export { decide } from './decide';
 export { evolve, evolveAll } from './evolve';
-export { initialState, isInProgress } from './state';
+export { currentStage, initialState, isInProgress } from './state';
 export type { FleetVersion, Rollout, RolloutAggregateState, RolloutStatus } from './state';
 export type * from './commands';
 export type * from './events';

@@ -1,4 +1,4 @@
-import type { ExistingSessions, SessionPolicy, VersionId, VersionState } from './types';
+import type { ExistingSessions, IsoTimestamp, SessionPolicy, Strategy, Targeting, VersionId, VersionState, WeightRamp } from './types';
 
 export interface RouteVersion {
   versionId: VersionId;
@@ -13,11 +13,23 @@ export interface ShadowTarget {
   sampleRate: number;
 }
 
+/** The weights in force from `effectiveAt`: lets any router instance place a session by when it started. */
+export interface WeightEpoch {
+  revision: number;
+  effectiveAt: IsoTimestamp;
+  weights: Record<VersionId, number>;
+  ramp?: WeightRamp;
+}
+
 /** The full routing table the router applies; always published whole, never as a diff. */
 export interface RoutingTable {
+  strategy: Strategy;
   versions: RouteVersion[];
   shadowTargets: ShadowTarget[];
   fallbackVersionId: VersionId;
   /** What happens to the candidate's sessions if the current rollout is rolled back. */
   sessionPolicy: SessionPolicy;
+  targeting: Targeting & { ramp?: WeightRamp };
+  /** Recent weight epochs, oldest first; the last one is in force now. */
+  epochs: WeightEpoch[];
 }

@@ -7,6 +7,7 @@ import type {
   SessionPolicy,
   StageSpec,
   Strategy,
+  Targeting,
   Verdict,
   VersionId,
   VersionState,
@@ -55,6 +56,7 @@ export interface RolloutAggregateState {
   /** Every version ever deployed here, in order of first appearance. */
   fleet: FleetVersion[];
   routing: { revision: number; table: RoutingTable | null };
+  targeting: Targeting;
   automaticRollbackAtMs: number[];
   /** Bounded memory for idempotency. */
   handledCommandIds: string[];
@@ -65,6 +67,7 @@ export const initialState = (): RolloutAggregateState => ({
   rollout: null,
   fleet: [],
   routing: { revision: 0, table: null },
+  targeting: { cohorts: [], overrides: [] },
   automaticRollbackAtMs: [],
   handledCommandIds: [],
   evaluatedSnapshotIds: [],

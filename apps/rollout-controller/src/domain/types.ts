@@ -22,6 +22,8 @@ export interface StageSpec {
   minSamples: number;
   /** Only for 0 % stages: share of traffic mirrored to the candidate. */
   shadowSampleRate?: number;
+  /** Reach `trafficPercent` linearly over this long from the previous stage's share (routers interpolate by time). */
+  rampMs?: number;
 }
 
 /** Flat per-version figures as in `metrics.snapshot`'s `versions` map (requests, errorRate, p99LatencyMs, …). */
@@ -87,4 +89,34 @@ export interface PreflightCheck {
   name: string;
   passed: boolean;
   detail?: string;
+}
+
+/** New sessions of these tenants / users / features go to `versionId` first (dogfooding). */
+export interface Cohort {
+  versionId: VersionId;
+  tenants: string[];
+  users: string[];
+  features: string[];
+}
+
+/** Debug override: this user, session or tenant always gets `versionId`. */
+export interface RouteOverride {
+  kind: 'user' | 'session' | 'tenant';
+  value: string;
+  versionId: VersionId;
+  reason?: string;
+}
+
+export interface Targeting {
+  cohorts: Cohort[];
+  overrides: RouteOverride[];
+}
+
+/** Linear move of one version's new-session weight between two instants; the others share the rest in proportion. */
+export interface WeightRamp {
+  versionId: VersionId;
+  fromWeight: number;
+  toWeight: number;
+  startAt: IsoTimestamp;
+  endAt: IsoTimestamp;
 }

@@ -1,6 +1,7 @@
 import { DEFAULT_GATE_THRESHOLDS, DEFAULT_ROLLBACK_LIMITS, defaultStagesFor } from './constants';
-import { InvalidRolloutCommandError } from './errors';
-import type { GateOverrides, GateThresholds, RollbackLimits, StageSpec, Strategy } from './types';
+import { InvalidRolloutCommandError, UnknownVersionError } from './errors';
+import type { RolloutAggregateState } from './state';
+import type { GateOverrides, GateThresholds, RollbackLimits, StageSpec, Strategy, Targeting } from './types';
 
 /** Turns StartRollout's optional settings into complete, checked values (the event stores the result). */
 
@@ -22,6 +23,8 @@ export function resolveStages(strategy: Strategy, stages: StageSpec[] | undefine
       throw new InvalidRolloutCommandError(`${where}.trafficPercent must be greater than the previous stage's`);
     if (!isNonNegative(stage.minDurationMs)) throw new InvalidRolloutCommandError(`${where}.minDurationMs must be ≥ 0`);
     if (!isNonNegative(stage.minSamples)) throw new InvalidRolloutCommandError(`${where}.minSamples must be ≥ 0`);
+    if (stage.rampMs !== undefined && !(isNonNegative(stage.rampMs) && stage.rampMs <= stage.minDurationMs))
+      throw new InvalidRolloutCommandError(`${where}.rampMs must be within 0..minDurationMs`);
     if (stage.shadowSampleRate !== undefined && !(stage.shadowSampleRate > 0 && stage.shadowSampleRate <= 1))
       throw new InvalidRolloutCommandError(`${where}.shadowSampleRate must be within (0, 1]`);
   });
@@ -67,3 +70,40 @@ export function resolveRollbackLimits(overrides: Partial<RollbackLimits> | undef
 
 const isNonNegative = (n: number): boolean => typeof n === 'number' && Number.isFinite(n) && n >= 0;
 const isBetween = (n: number, min: number, max: number): boolean => typeof n === 'number' && Number.isFinite(n) && n >= min && n <= max;
+
+const OVERRIDE_KINDS = ['user', 'session', 'tenant'];
+const TARGETABLE_STATES = ['shadow', 'canary', 'active', 'draining'];
+
+/** Targeting may only name versions of this fleet that can still take sessions. */
+export function checkTargeting(targeting: Targeting | undefined, state: RolloutAggregateState): Targeting {
+  if (!targeting || !Array.isArray(targeting.cohorts) || !Array.isArray(targeting.overrides))
+    throw new InvalidRolloutCommandError('targeting needs cohorts[] and overrides[]');
+  const checkVersion = (versionId: string, where: string) => {
+    const version = state.fleet.find((v) => v.versionId === versionId);
+    if (!version) throw new UnknownVersionError(versionId);
+    if (!TARGETABLE_STATES.includes(version.state))
+      throw new InvalidRolloutCommandError(`${where}: version ${versionId} is ${version.state} and takes no sessions`);
+  };
+  const strings = (list: unknown, where: string): string[] => {
+    if (list === undefined) return [];
+    if (!Array.isArray(list) || !list.every((x) => typeof x === 'string' && x.length > 0))
+      throw new InvalidRolloutCommandError(`${where} must be a list of non-empty strings`);
+    return [...list];
+  };
+  const cohorts = targeting.cohorts.map((c, i) => {
+    checkVersion(c.versionId, `targeting.cohorts[${i}]`);
+    return {
+      versionId: c.versionId,
+      tenants: strings(c.tenants, `targeting.cohorts[${i}].tenants`),
+      users: strings(c.users, `targeting.cohorts[${i}].users`),
+      features: strings(c.features, `targeting.cohorts[${i}].features`),
+    };
+  });
+  const overrides = targeting.overrides.map((o, i) => {
+    if (!OVERRIDE_KINDS.includes(o.kind)) throw new InvalidRolloutCommandError(`targeting.overrides[${i}].kind must be one of ${OVERRIDE_KINDS.join(', ')}`);
+    if (!o.value) throw new InvalidRolloutCommandError(`targeting.overrides[${i}].value is empty`);
+    checkVersion(o.versionId, `targeting.overrides[${i}]`);
+    return { kind: o.kind, value: o.value, versionId: o.versionId, ...(o.reason !== undefined && { reason: o.reason }) };
+  });
+  return { cohorts, overrides };
+}

@@ -1,0 +1,202 @@
+import { createFreshDatabase, dropDatabase, uniqueName } from '@iris/testing';
+import { freePort, spawnService, ServiceProcess } from '../support/service-process';
+import { ensureIrisTopics } from '../support/telemetry-stream';
+import {
+  AUTH_TOKENS,
+  call,
+  ContractPublisher,
+  followRolloutEvents,
+  followRouting,
+  OPERATOR_TOKEN,
+  registered,
+  snapshot,
+  stateOf,
+  VIEWER_TOKEN,
+  weightOf,
+} from '../support/rollout-stream';
+
+const adminUrl = () => process.env.IRIS_ADMIN_DATABASE_URL!;
+const WINDOW_MS = 1_000;
+const FAST_STAGES = [
+  { name: 'shadow', trafficPercent: 0, minDurationMs: 0, minSamples: 50 },
+  { name: 'canary-10', trafficPercent: 10, minDurationMs: 0, minSamples: 50 },
+  { name: 'canary-50', trafficPercent: 50, minDurationMs: 0, minSamples: 50 },
+  { name: 'full', trafficPercent: 100, minDurationMs: 0, minSamples: 50 },
+];
+
+describe('rollout-controller on real Kafka and PostgreSQL', () => {
+  let databaseUrl: string;
+  let publisher: ContractPublisher;
+  const running: ServiceProcess[] = [];
+
+  const startController = async () => {
+    const port = await freePort();
+    const service = spawnService('rollout-controller', {
+      IRIS_MODE: 'kafka',
+      KAFKA_BROKERS: process.env.KAFKA_BROKERS,
+      DATABASE_URL: databaseUrl,
+      PORT: String(port),
+      IRIS_AUTH_TOKENS: AUTH_TOKENS,
+      ROLLOUT_CONSUMER_GROUP: uniqueName('rollout-controller'),
+      ROLLOUT_TICK_INTERVAL_MS: '200',
+      LOG_LEVEL: 'warn',
+      KAFKA_SESSION_TIMEOUT_MS: '6000',
+    });
+    running.push(service);
+    const base = `http://127.0.0.1:${port}`;
+    await waitUntil(async () => (await fetch(`${base}/health/ready`).catch(() => undefined))?.status === 200, 60_000, 'controller ready');
+    return { service, base };
+  };
+
+  /** The controller learns versions from the registry topic asynchronously: retry while it says "not registered". */
+  const startRollout = async (base: string, agent: string, body: Record<string, unknown>) => {
+    let response = await call(base, 'POST', `/v1/agents/${agent}/rollouts`, OPERATOR_TOKEN, body);
+    for (let i = 0; i < 100 && response.status === 422 && response.body.code === 'UNREGISTERED_VERSION'; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      response = await call(base, 'POST', `/v1/agents/${agent}/rollouts`, OPERATOR_TOKEN, body);
+    }
+    return response;
+  };
+
+  beforeAll(async () => {
+    await ensureIrisTopics();
+    publisher = await ContractPublisher.connect();
+  });
+  afterAll(() => publisher.close());
+
+  beforeEach(async () => {
+    databaseUrl = await createFreshDatabase(adminUrl(), 'iris_rollouts');
+  });
+
+  afterEach(async () => {
+    for (const service of running.splice(0)) {
+      if (service.child.exitCode === null && service.child.signalCode === null) {
+        service.child.kill('SIGTERM');
+        await service.exited;
+      }
+    }
+    await dropDatabase(databaseUrl, adminUrl());
+  });
+
+  it('advances a good candidate stage by stage on snapshots, publishes every table on the compacted topic, drains the old version', async () => {
+    const agent = uniqueName('agent');
+    await publisher.publish(registered(agent, 'v1', '1.0.0'), registered(agent, 'v2', '1.1.0'));
+    const routing = await followRouting(agent);
+    const audit = await followRolloutEvents(agent);
+    const { base } = await startController();
+
+    const adopted = await startRollout(base, agent, { candidateVersionId: 'v1' });
+    expect(adopted.status).toBe(201);
+    await routing.waitFor((d) => d.some((e) => weightOf(e, 'v1') === 1), 30_000, 'v1 adopted');
+
+    const started = await startRollout(base, agent, { candidateVersionId: 'v2', stages: FAST_STAGES, sessionPolicyOnRollback: 'let-finish' });
+    expect(started.status).toBe(201);
+    const t0 = Date.now() + 100;
+    let window = 0;
+    const good = () => ({ v1: { requests: 400 }, v2: { requests: 100 } });
+    // shadow: candidate figures come from the shadow-role snapshot of the same window
+    await publisher.publish(snapshot(agent, t0 + window * WINDOW_MS, WINDOW_MS, { v1: { requests: 400 } }), snapshot(agent, t0 + window++ * WINDOW_MS, WINDOW_MS, { v2: { requests: 100 } }, 'shadow'));
+    await routing.waitFor((d) => d.some((e) => weightOf(e, 'v2') === 0.1), 30_000, 'canary-10');
+    await publisher.publish(snapshot(agent, t0 + window++ * WINDOW_MS, WINDOW_MS, good()));
+    await routing.waitFor((d) => d.some((e) => weightOf(e, 'v2') === 0.5), 30_000, 'canary-50');
+    await publisher.publish(snapshot(agent, t0 + window++ * WINDOW_MS, WINDOW_MS, good()));
+    await routing.waitFor((d) => d.some((e) => weightOf(e, 'v2') === 1), 30_000, 'full');
+    await publisher.publish(snapshot(agent, t0 + window++ * WINDOW_MS, WINDOW_MS, { v1: { requests: 3, liveSessions: 2 }, v2: { requests: 100 } }));
+    const [last] = (await routing.waitFor((d) => stateOf(d[d.length - 1]!, 'v2') === 'active', 30_000, 'completed')).slice(-1);
+    expect(stateOf(last!, 'v1')).toBe('draining');
+    await publisher.publish(snapshot(agent, t0 + window++ * WINDOW_MS, WINDOW_MS, { v1: { requests: 0, liveSessions: 0 }, v2: { requests: 100 } }));
+    await routing.waitFor((d) => stateOf(d[d.length - 1]!, 'v1') === 'drained', 30_000, 'v1 drained');
+
+    const revisions = routing.seen.map((d) => d.data.revision);
+    expect(revisions).toEqual([...revisions].sort((a, b) => a - b));
+    expect(new Set(revisions).size).toBe(revisions.length);
+    const table = routing.seen[routing.seen.length - 1]!.data.table;
+    expect(table.versions.find((v) => v.versionId === 'v2')).toMatchObject({ label: '1.1.0', endpoint: expect.stringContaining('http://') });
+    expect(table.epochs.length).toBeGreaterThanOrEqual(4);
+    await audit.waitFor((e) => e.some((x) => x.data.kind === 'rollout-completed'), 30_000, 'audit');
+    expect(audit.seen.map((e) => e.data.kind)).toEqual(expect.arrayContaining(['rollout-started', 'snapshot-evaluated', 'stage-advanced', 'rollout-completed', 'version-drained']));
+
+    const history = await call(base, 'GET', `/v1/agents/${agent}/rollout/history`, VIEWER_TOKEN);
+    expect(history.body.events.filter((e: { event: { type: string } }) => e.event.type === 'StageAdvanced')).toHaveLength(3);
+    await Promise.all([routing.stop(), audit.stop()]);
+  });
+
+  it('rolls a breaching candidate back on the first failed window, with the verdicts that failed', async () => {
+    const agent = uniqueName('agent');
+    await publisher.publish(registered(agent, 'v1', '1.0.0'), registered(agent, 'v2', '2.0.0'));
+    const routing = await followRouting(agent);
+    const audit = await followRolloutEvents(agent);
+    const { base } = await startController();
+    expect((await startRollout(base, agent, { candidateVersionId: 'v1' })).status).toBe(201);
+    expect((await startRollout(base, agent, { candidateVersionId: 'v2', stages: FAST_STAGES.slice(1) })).status).toBe(201);
+    await routing.waitFor((d) => d.some((e) => weightOf(e, 'v2') === 0.1), 30_000, 'canary-10');
+
+    const t0 = Date.now() + 100;
+    await publisher.publish(snapshot(agent, t0, WINDOW_MS, { v1: { requests: 900, errorRate: 0.01 }, v2: { requests: 300, errorRate: 0.3 } }));
+    const decisions = await routing.waitFor((d) => weightOf(d[d.length - 1]!, 'v2') === 0 && weightOf(d[d.length - 1]!, 'v1') === 1, 30_000, 'rollback');
+    expect(stateOf(decisions[decisions.length - 1]!, 'v2')).toBe('draining'); // let-finish: its sessions end on it
+    const rolledBack = (await audit.waitFor((e) => e.some((x) => x.data.kind === 'rolled-back'), 30_000, 'audit')).find((x) => x.data.kind === 'rolled-back')!;
+    expect(rolledBack.data.detail).toMatchObject({ trigger: 'automatic', verdicts: expect.arrayContaining([expect.objectContaining({ gate: 'errorRate.absolute', status: 'failed', measured: 0.3 })]) });
+
+    // cooldown: a new rollout right after an automatic rollback is refused
+    const again = await call(base, 'POST', `/v1/agents/${agent}/rollouts`, OPERATOR_TOKEN, { candidateVersionId: 'v2' });
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe('ROLLOUT_COOLDOWN');
+    await Promise.all([routing.stop(), audit.stop()]);
+  });
+
+  it('answers conflicts with 409, retries idempotently, validates fields, enforces roles, and rebuilds from the log on restart', async () => {
+    const agent = uniqueName('agent');
+    await publisher.publish(registered(agent, 'v1', '1.0.0'), registered(agent, 'v2', '1.1.0'));
+    const first = await startController();
+    const base = first.base;
+    expect((await startRollout(base, agent, { candidateVersionId: 'v1' })).status).toBe(201);
+    expect((await startRollout(base, agent, { candidateVersionId: 'v2', stages: FAST_STAGES, commandId: 'start-v2' })).status).toBe(201);
+
+    const retry = await call(base, 'POST', `/v1/agents/${agent}/rollouts`, OPERATOR_TOKEN, { candidateVersionId: 'v2', stages: FAST_STAGES, commandId: 'start-v2' });
+    expect(retry.status).toBe(201);
+    expect(retry.body.applied).toBe(false);
+
+    const [pause, promote] = await Promise.all([
+      call(base, 'POST', `/v1/agents/${agent}/rollout/pause`, OPERATOR_TOKEN, { reason: 'investigating' }),
+      call(base, 'POST', `/v1/agents/${agent}/rollout/promote`, OPERATOR_TOKEN, { reason: 'ship it' }),
+    ]);
+    expect([pause.status, promote.status].sort()).toEqual([200, 409]);
+
+    const { etag } = await call(base, 'GET', `/v1/agents/${agent}/rollout`, VIEWER_TOKEN);
+    const stale = `"${Number(JSON.parse(etag!)) - 1}"`;
+    const conditional = await call(base, 'POST', `/v1/agents/${agent}/rollout/abort`, OPERATOR_TOKEN, { reason: 'stale view' }, { 'if-match': stale });
+    expect(conditional.status).toBe(409);
+    expect(conditional.body.code).toBe('STALE_ROLLOUT_VERSION');
+
+    const invalid = await call(base, 'POST', `/v1/agents/${agent}/rollouts`, OPERATOR_TOKEN, { candidateVersionId: '', strategy: 'yolo', stages: [{ name: 's', trafficPercent: 120, minDurationMs: -1, minSamples: 1 }] });
+    expect(invalid.status).toBe(400);
+    expect(invalid.body.errors.map((e: { field: string }) => e.field)).toEqual(
+      expect.arrayContaining(['candidateVersionId', 'strategy', 'stages[0].trafficPercent', 'stages[0].minDurationMs']),
+    );
+    expect((await call(base, 'POST', `/v1/agents/${agent}/rollout/pause`, OPERATOR_TOKEN, {})).body.errors).toEqual([{ field: 'reason', reason: 'is required' }]);
+    expect((await call(base, 'POST', `/v1/agents/${agent}/rollout/pause`, VIEWER_TOKEN, { reason: 'x' })).status).toBe(403);
+    expect((await call(base, 'POST', `/v1/agents/${agent}/rollout/pause`, null, { reason: 'x' })).status).toBe(401);
+    expect((await call(base, 'POST', `/v1/agents/${uniqueName('agent')}/rollouts`, OPERATOR_TOKEN, { candidateVersionId: 'nope' })).status).toBe(422);
+    const docs = await call(base, 'GET', '/docs', null);
+    expect(docs.body.openapi).toBe('3.1.0');
+    expect(Object.keys(docs.body.paths)).toContain('/v1/agents/{agent}/rollouts');
+
+    const before = await call(base, 'GET', `/v1/agents/${agent}/rollout`, VIEWER_TOKEN);
+    first.service.child.kill('SIGTERM');
+    await first.service.exited;
+    const second = await startController();
+    const after = await call(second.base, 'GET', `/v1/agents/${agent}/rollout`, VIEWER_TOKEN);
+    const withoutLabels = (body: { fleet: Array<{ label?: string }> }) => ({ ...body, fleet: body.fleet.map(({ label: _label, ...rest }) => rest) });
+    expect(withoutLabels(after.body)).toEqual(withoutLabels(before.body));
+    expect(after.etag).toBe(before.etag);
+  });
+});
+
+async function waitUntil(predicate: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
