@@ -1,0 +1,60 @@
+import type { SetTargeting } from './commands';
+import { InvalidRolloutCommandError, UnknownVersionError } from './errors';
+import { evolveAll } from './evolve';
+import { initialState } from './state';
+import { given, history } from './testing/decider-specification';
+import { MINUTE, SHORT_STAGES, advance, at, promote, rollBack, start } from './testing/builders';
+
+const setTargeting = (minutes: number, targeting: SetTargeting['data']['targeting']): SetTargeting => ({
+  type: 'SetTargeting',
+  data: { targeting },
+  metadata: { commandId: `target-${minutes}`, actor: 'test@iris', at: at(minutes) },
+});
+const tableOf = (events: ReturnType<typeof history>) => evolveAll(initialState(), events).routing.table!;
+
+describe('targeting', () => {
+  it('cohorts and overrides are part of the published table', () => {
+    const cohorts = [{ versionId: 'v2', tenants: ['iris-internal'], users: [], features: [] }];
+    const overrides = [{ kind: 'user' as const, value: 'dana', versionId: 'v1', reason: 'debugging' }];
+    const events = history(start(0), advance(1), setTargeting(2, { cohorts, overrides }));
+    expect(events.slice(-2).map((e) => e.type)).toEqual(['TargetingChanged', 'RoutingTableChanged']);
+    expect(tableOf(events).targeting).toEqual({ cohorts, overrides });
+  });
+
+  it('refuses versions outside the fleet or that take no sessions', () => {
+    given(history(start(0))).when(setTargeting(1, { cohorts: [{ versionId: 'v9', tenants: [], users: [], features: [] }], overrides: [] })).thenThrows(UnknownVersionError);
+    const rolledBack = history(start(0, { sessionPolicyOnRollback: 'terminate' }), advance(1), rollBack(2));
+    given(rolledBack).when(setTargeting(3, { cohorts: [], overrides: [{ kind: 'session', value: 's1', versionId: 'v2' }] })).thenThrows(InvalidRolloutCommandError);
+  });
+});
+
+describe('weight epochs', () => {
+  it('every weight change adds an epoch stamped with the decision time; the last equals the current weights', () => {
+    const events = history(start(0), advance(5), promote(9));
+    const epochs = tableOf(events).epochs;
+    expect(epochs).toEqual([
+      { revision: 1, effectiveAt: at(0), weights: { v1: 1 } },
+      { revision: 2, effectiveAt: at(5), weights: { v1: 0.9, v2: 0.1 } },
+      { revision: 3, effectiveAt: at(9), weights: { v2: 1 } },
+    ]);
+  });
+
+  it('a routing change that keeps the weights (targeting) adds no epoch', () => {
+    const events = history(start(0), advance(5), setTargeting(6, { cohorts: [{ versionId: 'v2', tenants: ['acme'], users: [], features: [] }], overrides: [] }));
+    expect(tableOf(events).epochs.map((e) => e.revision)).toEqual([1, 2]);
+  });
+});
+
+describe('ramps', () => {
+  it('a stage with rampMs publishes a linear ramp from the previous share', () => {
+    const stages = [SHORT_STAGES[0]!, { ...SHORT_STAGES[1]!, rampMs: 5 * MINUTE }, SHORT_STAGES[2]!];
+    const events = history(start(0, { stages }), advance(2));
+    expect(tableOf(events).targeting.ramp).toEqual({ versionId: 'v2', fromWeight: 0, toWeight: 0.1, startAt: at(2), endAt: at(7) });
+    expect(tableOf(events).epochs[tableOf(events).epochs.length - 1]!.ramp).toEqual(tableOf(events).targeting.ramp);
+  });
+
+  it('a ramp longer than the stage minimum is refused', () => {
+    const stages = [SHORT_STAGES[0]!, { ...SHORT_STAGES[1]!, rampMs: 20 * MINUTE }, SHORT_STAGES[2]!];
+    given([]).when(start(0, { stages })).thenThrows(InvalidRolloutCommandError);
+  });
+});
