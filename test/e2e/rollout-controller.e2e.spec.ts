@@ -147,21 +147,30 @@ describe('rollout-controller on real Kafka and PostgreSQL', () => {
 
   it('answers conflicts with 409, retries idempotently, validates fields, enforces roles, and rebuilds from the log on restart', async () => {
     const agent = uniqueName('agent');
-    await publisher.publish(registered(agent, 'v1', '1.0.0'), registered(agent, 'v2', '1.1.0'));
+    await publisher.publish(registered(agent, 'v1', '1.0.0'), registered(agent, 'v2', '1.1.0'), registered(agent, 'v3', '1.2.0'));
     const first = await startController();
     const base = first.base;
     expect((await startRollout(base, agent, { candidateVersionId: 'v1' })).status).toBe(201);
-    expect((await startRollout(base, agent, { candidateVersionId: 'v2', stages: FAST_STAGES, commandId: 'start-v2' })).status).toBe(201);
+    // Wait until the controller has seen v3 from the registry: this probe's stage plan is invalid (no 100 % stage), so it changes nothing.
+    const probe = await startRollout(base, agent, { candidateVersionId: 'v3', stages: [{ name: 'x', trafficPercent: 50, minDurationMs: 0, minSamples: 0 }] });
+    expect(probe.body.code).toBe('INVALID_ROLLOUT_COMMAND');
 
-    const retry = await call(base, 'POST', `/v1/agents/${agent}/rollouts`, OPERATOR_TOKEN, { candidateVersionId: 'v2', stages: FAST_STAGES, commandId: 'start-v2' });
+    const [startV2, startV3] = await Promise.all([
+      call(base, 'POST', `/v1/agents/${agent}/rollouts`, OPERATOR_TOKEN, { candidateVersionId: 'v2', stages: FAST_STAGES, commandId: 'start-v2' }),
+      call(base, 'POST', `/v1/agents/${agent}/rollouts`, OPERATOR_TOKEN, { candidateVersionId: 'v3', stages: FAST_STAGES, commandId: 'start-v3' }),
+    ]);
+    expect([startV2.status, startV3.status].sort()).toEqual([201, 409]);
+    const winner = startV2.status === 201 ? { id: 'v2', commandId: 'start-v2' } : { id: 'v3', commandId: 'start-v3' };
+    const retry = await call(base, 'POST', `/v1/agents/${agent}/rollouts`, OPERATOR_TOKEN, { candidateVersionId: winner.id, stages: FAST_STAGES, commandId: winner.commandId });
     expect(retry.status).toBe(201);
     expect(retry.body.applied).toBe(false);
 
-    const [pause, promote] = await Promise.all([
-      call(base, 'POST', `/v1/agents/${agent}/rollout/pause`, OPERATOR_TOKEN, { reason: 'investigating' }),
-      call(base, 'POST', `/v1/agents/${agent}/rollout/promote`, OPERATOR_TOKEN, { reason: 'ship it' }),
-    ]);
-    expect([pause.status, promote.status].sort()).toEqual([200, 409]);
+    const early = await call(base, 'POST', `/v1/agents/${agent}/rollout/advance`, OPERATOR_TOKEN, { reason: 'looks fine' });
+    expect(early.status).toBe(422);
+    expect(early.body.code).toBe('PREFLIGHT_FAILED');
+    expect(early.body.failedChecks).toEqual([{ name: 'shadow-min-samples', passed: false, detail: '0 of 50 samples' }]);
+    const history = await call(base, 'GET', `/v1/agents/${agent}/rollout/history`, VIEWER_TOKEN);
+    expect(history.body.events.some((e: { event: { type: string } }) => e.event.type === 'PreflightChecked')).toBe(true);
 
     const { etag } = await call(base, 'GET', `/v1/agents/${agent}/rollout`, VIEWER_TOKEN);
     const stale = `"${Number(JSON.parse(etag!)) - 1}"`;

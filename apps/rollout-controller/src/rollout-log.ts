@@ -11,20 +11,23 @@ import type { VersionCatalog } from './version-catalog';
  * (`routing.decision` on the compacted routing topic, `rollout.event` for audit consumers).
  */
 
-const DOMAIN_EVENT_TYPES: ReadonlySet<string> = new Set<RolloutEventType>([
-  'RolloutStarted',
-  'RolloutSuperseded',
-  'SnapshotEvaluated',
-  'ExternalGateRecorded',
-  'StageAdvanced',
-  'RolloutPaused',
-  'RolloutResumed',
-  'RolloutCompleted',
-  'RolledBack',
-  'VersionDrained',
-  'TargetingChanged',
-  'RoutingTableChanged',
-]);
+/** Every decider event type; a Record so that the compiler insists on new ones being listed. */
+const DOMAIN_EVENTS: Record<RolloutEventType, true> = {
+  RolloutStarted: true,
+  RolloutSuperseded: true,
+  SnapshotEvaluated: true,
+  ExternalGateRecorded: true,
+  PreflightChecked: true,
+  StageAdvanced: true,
+  RolloutPaused: true,
+  RolloutResumed: true,
+  RolloutCompleted: true,
+  RolledBack: true,
+  VersionDrained: true,
+  TargetingChanged: true,
+  RoutingTableChanged: true,
+};
+const DOMAIN_EVENT_TYPES: ReadonlySet<string> = new Set(Object.keys(DOMAIN_EVENTS));
 
 export const ROLLOUT_STREAM_PREFIX = 'rollout-';
 

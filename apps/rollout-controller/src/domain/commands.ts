@@ -5,6 +5,7 @@ import type {
   PreflightCheck,
   RollbackLimits,
   SessionPolicy,
+  ShadowExitCheck,
   StageSpec,
   Strategy,
   Targeting,
@@ -32,6 +33,8 @@ export type StartRollout = Command<
     rollbackLimits?: Partial<RollbackLimits>;
     sessionPolicyOnRollback: SessionPolicy;
     preflight?: PreflightCheck[];
+    /** Checked when the candidate leaves shadow (default: all). */
+    shadowExitChecklist?: ShadowExitCheck[];
     /** Rainbow only: explicitly supersede a running rollout; its candidate keeps its current share. */
     supersedeRunning?: boolean;
     /** Defaults to the command id. */

@@ -30,8 +30,8 @@ import {
   type RolloutAggregateState,
 } from './state';
 import { toEpochMs } from './time';
-import type { Verdict } from './types';
-import { checkStrategy, checkTargeting, resolveGates, resolveRollbackLimits, resolveStages } from './validation';
+import type { PreflightCheck, Verdict } from './types';
+import { checkShadowExitChecklist, checkStrategy, checkTargeting, resolveGates, resolveRollbackLimits, resolveStages } from './validation';
 
 type EventOf<T extends RolloutEventType> = Extract<RolloutEvent, { type: T }>;
 type Emit = <T extends RolloutEventType>(type: T, data: EventOf<T>['data']) => EventOf<T>;
@@ -54,7 +54,7 @@ function decideLifecycle(command: RolloutCommand, state: RolloutAggregateState, 
     case 'StartRollout':
       return start(command, state, emit, nowMs);
     case 'Advance':
-      return advanceManually(command, state, emit);
+      return advanceManually(command, state, emit, nowMs);
     case 'Pause': {
       const rollout = requireInProgress(state, command.type);
       if (rollout.status === 'paused') throw new RolloutConflictError(`rollout ${rollout.rolloutId} is already paused`);
@@ -68,10 +68,8 @@ function decideLifecycle(command: RolloutCommand, state: RolloutAggregateState, 
     case 'Promote': {
       const rollout = requireRunning(state, command.type);
       const finalIndex = rollout.stages.length - 1;
-      const skip =
-        rollout.stageIndex === finalIndex
-          ? []
-          : [advanceTo(emit, rollout, finalIndex, 'promote', command.data.reason ?? 'promoted by operator')];
+      const skip = rollout.stageIndex === finalIndex ? [] : moveTo(state, rollout, finalIndex, 'promote', command.data.reason ?? 'promoted by operator', emit, nowMs);
+      if (blockedByPreflight(skip)) return skip;
       return [...skip, emit('RolloutCompleted', { rolloutId: rollout.rolloutId, candidateVersionId: rollout.candidateVersionId })];
     }
     case 'Abort':
@@ -168,6 +166,7 @@ function start(command: StartRollout, state: RolloutAggregateState, emit: Emit, 
     rollbackLimits,
     sessionPolicyOnRollback: d.sessionPolicyOnRollback,
     preflight: (d.preflight ?? []).map((c) => ({ ...c })),
+    shadowExitChecklist: checkShadowExitChecklist(d.shadowExitChecklist),
     baseMix,
   });
   // First deployment: nothing to compare with or to drain, the candidate takes all traffic at once.
@@ -175,12 +174,12 @@ function start(command: StartRollout, state: RolloutAggregateState, emit: Emit, 
   return [...supersede, started, ...bootstrap];
 }
 
-function advanceManually(command: Advance, state: RolloutAggregateState, emit: Emit): RolloutEvent[] {
+function advanceManually(command: Advance, state: RolloutAggregateState, emit: Emit, nowMs: number): RolloutEvent[] {
   const rollout = requireRunning(state, command.type);
   const reason = command.data.reason ?? 'advanced by operator';
   return isFinalStage(rollout)
     ? [emit('RolloutCompleted', { rolloutId: rollout.rolloutId, candidateVersionId: rollout.candidateVersionId })]
-    : [advanceTo(emit, rollout, rollout.stageIndex + 1, 'manual', reason)];
+    : moveTo(state, rollout, rollout.stageIndex + 1, 'manual', reason, emit, nowMs);
 }
 
 function evaluateSnapshot(command: EvaluateSnapshot, state: RolloutAggregateState, emit: Emit, nowMs: number): RolloutEvent[] {
@@ -279,7 +278,54 @@ function advanceIfReady(state: RolloutAggregateState, emit: Emit, nowMs: number)
   if (!ready) return [];
   if (isFinalStage(rollout))
     return [emit('RolloutCompleted', { rolloutId: rollout.rolloutId, candidateVersionId: rollout.candidateVersionId })];
-  return [advanceTo(emit, rollout, rollout.stageIndex + 1, 'automatic', `stage ${stage.name}: duration, samples and gates met`)];
+  return moveTo(state, rollout, rollout.stageIndex + 1, 'automatic', `stage ${stage.name}: duration, samples and gates met`, emit, nowMs);
+}
+
+/** Moves to a later stage; leaving shadow first runs the checklist, and a failed item blocks the move. */
+function moveTo(
+  state: RolloutAggregateState,
+  rollout: Rollout,
+  toStageIndex: number,
+  trigger: 'automatic' | 'manual' | 'promote',
+  reason: string,
+  emit: Emit,
+  nowMs: number,
+): RolloutEvent[] {
+  const leavesShadow = currentStage(rollout).trafficPercent === 0 && rollout.stages[toStageIndex]!.trafficPercent > 0;
+  if (!leavesShadow || rollout.shadowExitChecklist.length === 0) return [advanceTo(emit, rollout, toStageIndex, trigger, reason)];
+  const items = shadowExitChecks(state, rollout, nowMs);
+  const passed = items.every((item) => item.passed);
+  const checked = emit('PreflightChecked', { rolloutId: rollout.rolloutId, passed, items, trigger });
+  return passed ? [checked, advanceTo(emit, rollout, toStageIndex, trigger, reason)] : [checked];
+}
+
+const blockedByPreflight = (events: RolloutEvent[]): boolean => events.some((e) => e.type === 'PreflightChecked' && !e.data.passed);
+
+function shadowExitChecks(state: RolloutAggregateState, rollout: Rollout, nowMs: number): PreflightCheck[] {
+  const stage = currentStage(rollout);
+  return rollout.shadowExitChecklist.map((name): PreflightCheck => {
+    switch (name) {
+      case 'shadow-min-duration': {
+        const ranMs = nowMs - rollout.stageEnteredAtMs;
+        return { name, passed: ranMs >= stage.minDurationMs, detail: `shadow ran ${ranMs} ms of ${stage.minDurationMs} ms` };
+      }
+      case 'shadow-min-samples':
+        return { name, passed: rollout.stageSamples >= stage.minSamples, detail: `${rollout.stageSamples} of ${stage.minSamples} samples` };
+      case 'external-gates': {
+        const missing = rollout.gates.external.filter((g) => rollout.externalVerdicts[externalGateName(g.name)]?.status !== 'passed').map((g) => g.name);
+        return { name, passed: missing.length === 0, detail: missing.length === 0 ? `${rollout.gates.external.length} passed` : `not passed: ${missing.join(', ')}` };
+      }
+      case 'fallback': {
+        const fallback = rollout.baselineVersionId === null ? undefined : findVersion(state, rollout.baselineVersionId);
+        const ok = fallback !== undefined && fallback.weightPpm > 0;
+        return { name, passed: ok, detail: ok ? `fallback ${fallback.versionId}` : 'no live baseline to fall back to' };
+      }
+      default: {
+        const unreachable: never = name;
+        throw new InvalidRolloutCommandError(`unknown shadow exit check ${String(unreachable)}`);
+      }
+    }
+  });
 }
 
 function reportLiveSessions(command: ReportLiveSessions, state: RolloutAggregateState, emit: Emit): RolloutEvent[] {

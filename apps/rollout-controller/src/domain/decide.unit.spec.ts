@@ -50,6 +50,7 @@ describe('StartRollout', () => {
             rollbackLimits: { cooldownMs: 300_000, maxAutomaticRollbacksPerHour: 3 },
             sessionPolicyOnRollback: 'let-finish',
             preflight: [],
+            shadowExitChecklist: [],
             baseMix: [{ versionId: 'v1', weightPpm: 1_000_000, state: 'active' }],
           },
           metadata: meta(0, 'c1'),

@@ -5,6 +5,7 @@ import type {
   PreflightCheck,
   RollbackLimits,
   SessionPolicy,
+  ShadowExitCheck,
   StageSpec,
   Strategy,
   Targeting,
@@ -41,6 +42,8 @@ export type RolloutStarted = DomainEvent<
     rollbackLimits: RollbackLimits;
     sessionPolicyOnRollback: SessionPolicy;
     preflight: PreflightCheck[];
+    /** Absent in events written before the checklist existed: all checks apply. */
+    shadowExitChecklist?: ShadowExitCheck[];
     baseMix: BaseMixEntry[];
   }
 >;
@@ -89,6 +92,11 @@ export type RolledBack = DomainEvent<
   }
 >;
 export type VersionDrained = DomainEvent<'VersionDrained', { versionId: VersionId }>;
+/** The checklist run as the candidate leaves shadow; a failed item blocks the move and is named. */
+export type PreflightChecked = DomainEvent<
+  'PreflightChecked',
+  { rolloutId: string; passed: boolean; items: PreflightCheck[]; trigger: 'automatic' | 'manual' | 'promote' }
+>;
 export type TargetingChanged = DomainEvent<'TargetingChanged', { targeting: Targeting }>;
 export type RoutingTableChanged = DomainEvent<
   'RoutingTableChanged',
@@ -106,6 +114,7 @@ export type RolloutEvent =
   | RolloutCompleted
   | RolledBack
   | VersionDrained
+  | PreflightChecked
   | TargetingChanged
   | RoutingTableChanged;
 

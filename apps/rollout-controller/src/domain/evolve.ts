@@ -2,6 +2,7 @@ import { IDEMPOTENCY_WINDOW } from './constants';
 import type { RolloutEvent } from './events';
 import { restoreBaseMix, routeStage, settleSuperseded, upsert } from './fleet';
 import type { Rollout, RolloutAggregateState } from './state';
+import { SHADOW_EXIT_CHECKS } from './types';
 
 /** Applies one fact. Pure and total: replaying the same events yields the same state, field for field. */
 export function evolve(state: RolloutAggregateState, event: RolloutEvent): RolloutAggregateState {
@@ -19,6 +20,7 @@ export function evolve(state: RolloutAggregateState, event: RolloutEvent): Rollo
         gates: d.gates,
         rollbackLimits: d.rollbackLimits,
         sessionPolicyOnRollback: d.sessionPolicyOnRollback,
+        shadowExitChecklist: d.shadowExitChecklist ?? [...SHADOW_EXIT_CHECKS],
         baseMix: d.baseMix,
         status: 'running',
         pausedReason: null,
@@ -73,6 +75,8 @@ export function evolve(state: RolloutAggregateState, event: RolloutEvent): Rollo
     }
     case 'VersionDrained':
       return { ...next, fleet: upsert(next.fleet, event.data.versionId, { state: 'drained', weightPpm: 0 }) };
+    case 'PreflightChecked':
+      return next;
     case 'TargetingChanged':
       return { ...next, targeting: event.data.targeting };
     case 'RoutingTableChanged':

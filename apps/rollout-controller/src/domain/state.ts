@@ -5,6 +5,7 @@ import type {
   GateThresholds,
   RollbackLimits,
   SessionPolicy,
+  ShadowExitCheck,
   StageSpec,
   Strategy,
   Targeting,
@@ -35,6 +36,7 @@ export interface Rollout {
   gates: GateThresholds;
   rollbackLimits: RollbackLimits;
   sessionPolicyOnRollback: SessionPolicy;
+  shadowExitChecklist: ShadowExitCheck[];
   baseMix: BaseMixEntry[];
   status: RolloutStatus;
   pausedReason: string | null;

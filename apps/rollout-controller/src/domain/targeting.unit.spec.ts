@@ -58,3 +58,32 @@ describe('ramps', () => {
     given([]).when(start(0, { stages })).thenThrows(InvalidRolloutCommandError);
   });
 });
+
+describe('shadow exit checklist', () => {
+  const ALL = ['shadow-min-duration', 'shadow-min-samples', 'external-gates', 'fallback'] as const;
+
+  it('blocks a manual advance out of shadow and names the failed items; the check is recorded', () => {
+    const events = history(start(0, { shadowExitChecklist: [...ALL], gates: { external: [{ name: 'safety', min: 0.95 }] } }));
+    const [checked] = given(events).when(advance(2)).thenMatches([{ type: 'PreflightChecked' }]);
+    expect(checked!.type === 'PreflightChecked' && checked.data).toMatchObject({
+      passed: false,
+      trigger: 'manual',
+      items: [
+        { name: 'shadow-min-duration', passed: false },
+        { name: 'shadow-min-samples', passed: false, detail: '0 of 100 samples' },
+        { name: 'external-gates', passed: false, detail: 'not passed: safety' },
+        { name: 'fallback', passed: true, detail: 'fallback v1' },
+      ],
+    });
+  });
+
+  it('blocks promote from shadow too, and lets the candidate out once every item holds', () => {
+    const base = history(start(0, { shadowExitChecklist: ['shadow-min-duration', 'fallback'] }));
+    given(base).when(promote(2)).thenMatches([{ type: 'PreflightChecked', data: { passed: false, trigger: 'promote' } }]);
+    given(base).when(advance(11)).thenMatches([{ type: 'PreflightChecked', data: { passed: true } }, { type: 'StageAdvanced' }, { type: 'RoutingTableChanged' }]);
+  });
+
+  it('refuses unknown checklist items', () => {
+    given([]).when(start(0, { shadowExitChecklist: ['vibes' as never] })).thenThrows(InvalidRolloutCommandError);
+  });
+});

@@ -85,6 +85,10 @@ export interface Verdict {
   snapshotEventId: string;
 }
 
+/** What must hold before a candidate leaves shadow (configurable per rollout; all by default). */
+export type ShadowExitCheck = 'shadow-min-duration' | 'shadow-min-samples' | 'external-gates' | 'fallback';
+export const SHADOW_EXIT_CHECKS: readonly ShadowExitCheck[] = ['shadow-min-duration', 'shadow-min-samples', 'external-gates', 'fallback'];
+
 export interface PreflightCheck {
   name: string;
   passed: boolean;

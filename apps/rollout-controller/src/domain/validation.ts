@@ -1,7 +1,7 @@
 import { DEFAULT_GATE_THRESHOLDS, DEFAULT_ROLLBACK_LIMITS, defaultStagesFor } from './constants';
 import { InvalidRolloutCommandError, UnknownVersionError } from './errors';
 import type { RolloutAggregateState } from './state';
-import type { GateOverrides, GateThresholds, RollbackLimits, StageSpec, Strategy, Targeting } from './types';
+import { SHADOW_EXIT_CHECKS, type GateOverrides, type GateThresholds, type RollbackLimits, type ShadowExitCheck, type StageSpec, type Strategy, type Targeting } from './types';
 
 /** Turns StartRollout's optional settings into complete, checked values (the event stores the result). */
 
@@ -106,4 +106,11 @@ export function checkTargeting(targeting: Targeting | undefined, state: RolloutA
     return { kind: o.kind, value: o.value, versionId: o.versionId, ...(o.reason !== undefined && { reason: o.reason }) };
   });
   return { cohorts, overrides };
+}
+
+export function checkShadowExitChecklist(list: ShadowExitCheck[] | undefined): ShadowExitCheck[] {
+  if (list === undefined) return [...SHADOW_EXIT_CHECKS];
+  const unknown = list.filter((item) => !SHADOW_EXIT_CHECKS.includes(item));
+  if (unknown.length > 0) throw new InvalidRolloutCommandError(`shadowExitChecklist: unknown items ${unknown.join(', ')} (known: ${SHADOW_EXIT_CHECKS.join(', ')})`);
+  return [...new Set(list)];
 }

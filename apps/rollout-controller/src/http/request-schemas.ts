@@ -36,6 +36,10 @@ export const StartRolloutSchema = z.strictObject({
   rollbackLimits: z.strictObject({ cooldownMs: z.int().min(0).optional(), maxAutomaticRollbacksPerHour: z.int().min(0).optional() }).optional(),
   sessionPolicyOnRollback: z.enum(['let-finish', 'migrate', 'terminate']).default('let-finish'),
   preflight: z.array(z.strictObject({ name: text(128), passed: z.boolean(), detail: text(1_000).optional() })).optional(),
+  shadowExitChecklist: z
+    .array(z.enum(['shadow-min-duration', 'shadow-min-samples', 'external-gates', 'fallback']))
+    .optional()
+    .describe('Checked before the candidate leaves shadow (default: all); a failed item blocks the move and is named.'),
   supersedeRunning: z.boolean().optional(),
   rolloutId: id().optional(),
   commandId,

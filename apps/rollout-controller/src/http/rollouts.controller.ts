@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Body, Controller, Get, Headers, HttpCode, Inject, NotFoundException, Param, Post, Put, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Inject, NotFoundException, Param, Post, Put, Res, UnprocessableEntityException } from '@nestjs/common';
 import { Actor, CurrentActor, RequireRole } from '@iris/auth';
 import type { IrisConfig } from '@iris/config';
 import { IRIS_CONFIG } from '@iris/runtime';
@@ -145,6 +145,18 @@ export class RolloutsController {
     try {
       const result = await this.handler.execute(agent, command, { expectedVersion });
       reply.header('ETag', `"${result.version}"`);
+      const blocked = result.events.find((e) => e.type === 'PreflightChecked' && !e.data.passed);
+      if (blocked?.type === 'PreflightChecked') {
+        const failed = blocked.data.items.filter((item) => !item.passed);
+        throw new UnprocessableEntityException({
+          statusCode: 422,
+          error: 'Unprocessable Entity',
+          code: 'PREFLIGHT_FAILED',
+          message: `the candidate may not leave shadow yet: ${failed.map((i) => `${i.name} (${i.detail})`).join('; ')}`,
+          failedChecks: failed,
+          version: result.version.toString(),
+        });
+      }
       return {
         agent,
         commandId: command.metadata.commandId,
@@ -155,6 +167,7 @@ export class RolloutsController {
         routingRevision: result.state.routing.revision,
       };
     } catch (error) {
+      if (error instanceof UnprocessableEntityException) throw error;
       throw toHttpError(error);
     }
   }

@@ -29,7 +29,8 @@ export const start = (
   commandId?: string,
 ): StartRollout => ({
   type: 'StartRollout',
-  data: { candidateVersionId: 'v2', baselineVersionId: 'v1', strategy: 'rainbow', stages: SHORT_STAGES, sessionPolicyOnRollback: 'let-finish', ...data },
+  // The shadow-exit checklist has its own specs; elsewhere operators may leave shadow at any time.
+  data: { candidateVersionId: 'v2', baselineVersionId: 'v1', strategy: 'rainbow', stages: SHORT_STAGES, sessionPolicyOnRollback: 'let-finish', shadowExitChecklist: [], ...data },
   metadata: meta(minutes, commandId),
 });
 
