@@ -18,6 +18,8 @@ const DOMAIN_EVENTS: Record<RolloutEventType, true> = {
   SnapshotEvaluated: true,
   ExternalGateRecorded: true,
   PreflightChecked: true,
+  FleetPolicyChanged: true,
+  VersionForceDrained: true,
   StageAdvanced: true,
   RolloutPaused: true,
   RolloutResumed: true,
@@ -134,6 +136,7 @@ export function publishedTable(table: RoutingTable, agent: string, catalog: Vers
       ...(table.targeting.ramp && { ramp: { ...table.targeting.ramp } }),
     },
     epochs: table.epochs.map((e) => ({ ...e, weights: { ...e.weights } })),
+    ...(table.maxSessionAgeMs !== undefined && { maxSessionAgeMs: table.maxSessionAgeMs }),
   };
 }
 

@@ -1,4 +1,5 @@
 import type {
+  FleetPolicy,
   Figures,
   GateOverrides,
   IsoTimestamp,
@@ -64,6 +65,8 @@ export type RecordExternalGate = Command<'RecordExternalGate', { name: string; v
 export type Tick = Command<'Tick', Record<string, never>>;
 /** Replaces the agent's targeting rules (cohorts that get a version first, debug overrides). */
 export type SetTargeting = Command<'SetTargeting', { targeting: Targeting }>;
+/** Sets the agent's fleet bounds (maximum live versions, maximum session age) and what a forced drain does. */
+export type SetFleetPolicy = Command<'SetFleetPolicy', { policy: FleetPolicy }>;
 export type ReportLiveSessions = Command<'ReportLiveSessions', { versionId: VersionId; liveSessions: number }>;
 
 export type RolloutCommand =
@@ -78,6 +81,7 @@ export type RolloutCommand =
   | RecordExternalGate
   | Tick
   | ReportLiveSessions
-  | SetTargeting;
+  | SetTargeting
+  | SetFleetPolicy;
 
 export type RolloutCommandType = RolloutCommand['type'];

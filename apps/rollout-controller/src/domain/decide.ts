@@ -31,7 +31,7 @@ import {
 } from './state';
 import { toEpochMs } from './time';
 import type { PreflightCheck, Verdict } from './types';
-import { checkShadowExitChecklist, checkStrategy, checkTargeting, resolveGates, resolveRollbackLimits, resolveStages } from './validation';
+import { checkFleetPolicy, checkShadowExitChecklist, checkStrategy, checkTargeting, resolveGates, resolveRollbackLimits, resolveStages } from './validation';
 
 type EventOf<T extends RolloutEventType> = Extract<RolloutEvent, { type: T }>;
 type Emit = <T extends RolloutEventType>(type: T, data: EventOf<T>['data']) => EventOf<T>;
@@ -46,8 +46,39 @@ export function decide(command: RolloutCommand, state: RolloutAggregateState): R
   const metadata: EventMetadata = { ...command.metadata };
   const emit: Emit = (type, data) => ({ type, data, metadata }) as EventOf<typeof type>;
   const nowMs = toEpochMs(command.metadata.at);
-  return withRoutingChange(state, decideLifecycle(command, state, emit, nowMs), emit);
+  const lifecycle = decideLifecycle(command, state, emit, nowMs);
+  const forced = enforceFleetPolicy(evolveAll(state, lifecycle), emit, nowMs);
+  return withRoutingChange(state, [...lifecycle, ...forced], emit);
 }
+
+/** Bounds crossed → the oldest draining versions' remaining sessions are moved off (each once). */
+function enforceFleetPolicy(state: RolloutAggregateState, emit: Emit, nowMs: number): RolloutEvent[] {
+  const { maxLiveVersions, maxSessionAgeMs, onForcedDrain: action } = state.fleetPolicy;
+  const events: RolloutEvent[] = [];
+  const unforced = state.fleet.filter((v) => v.state === 'draining' && !v.forcedDrain).sort((a, b) => (a.drainingSinceMs ?? 0) - (b.drainingSinceMs ?? 0));
+  const forcedIds = new Set<string>();
+  if (maxSessionAgeMs !== null) {
+    for (const version of unforced) {
+      const drainingMs = nowMs - (version.drainingSinceMs ?? nowMs);
+      if (drainingMs < maxSessionAgeMs) continue;
+      forcedIds.add(version.versionId);
+      events.push(emit('VersionForceDrained', { versionId: version.versionId, reason: 'max-session-age', action, detail: `draining for ${drainingMs} ms; sessions may last at most ${maxSessionAgeMs} ms` }));
+    }
+  }
+  if (maxLiveVersions !== null) {
+    const live = () => state.fleet.filter((v) => LIVE_STATES.includes(v.state) && !v.forcedDrain && !forcedIds.has(v.versionId)).length;
+    for (const version of unforced) {
+      const count = live();
+      if (count <= maxLiveVersions) break;
+      if (forcedIds.has(version.versionId)) continue;
+      forcedIds.add(version.versionId);
+      events.push(emit('VersionForceDrained', { versionId: version.versionId, reason: 'max-live-versions', action, detail: `${count} live versions; at most ${maxLiveVersions}` }));
+    }
+  }
+  return events;
+}
+
+const LIVE_STATES: readonly string[] = ['shadow', 'canary', 'active', 'draining'];
 
 function decideLifecycle(command: RolloutCommand, state: RolloutAggregateState, emit: Emit, nowMs: number): RolloutEvent[] {
   switch (command.type) {
@@ -94,6 +125,8 @@ function decideLifecycle(command: RolloutCommand, state: RolloutAggregateState, 
       return state.rollout?.status === 'running' ? advanceIfReady(state, emit, nowMs) : [];
     case 'ReportLiveSessions':
       return reportLiveSessions(command, state, emit);
+    case 'SetFleetPolicy':
+      return [emit('FleetPolicyChanged', { policy: checkFleetPolicy(command.data.policy) })];
     case 'SetTargeting':
       return [emit('TargetingChanged', { targeting: checkTargeting(command.data.targeting, state) })];
     default: {

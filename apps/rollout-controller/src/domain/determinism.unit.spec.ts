@@ -33,6 +33,8 @@ const step = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('external' as const), passed: fc.option(fc.boolean(), { nil: undefined }), value: fc.double({ min: 0, max: 1, noNaN: true }) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('sessions' as const), versionId: version, live: fc.integer({ min: 0, max: 2 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('redeliver' as const), back: fc.nat() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('policy' as const), maxLive: fc.option(fc.integer({ min: 2, max: 4 }), { nil: null }), maxAgeMinutes: fc.option(fc.integer({ min: 0, max: 10 }), { nil: null }), terminate: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('target' as const), versionId: version, tenant: fc.constantFrom('acme', 'globex') }) },
 );
 type Step = typeof step extends fc.Arbitrary<infer S> ? S : never;
 
@@ -66,6 +68,10 @@ function toCommands(steps: { step: Step; minutesLater: number }[]): RolloutComma
           return { type: 'RecordExternalGate', data: { name: 'evals', value: s.value, passed: s.passed }, metadata };
         case 'sessions':
           return { type: 'ReportLiveSessions', data: { versionId: s.versionId, liveSessions: s.live }, metadata };
+        case 'policy':
+          return { type: 'SetFleetPolicy', data: { policy: { maxLiveVersions: s.maxLive, maxSessionAgeMs: s.maxAgeMinutes === null ? null : s.maxAgeMinutes * 60_000, onForcedDrain: s.terminate ? 'terminate' : 'migrate' } }, metadata };
+        case 'target':
+          return { type: 'SetTargeting', data: { targeting: { cohorts: [{ versionId: s.versionId, tenants: [s.tenant], users: [], features: [] }], overrides: [] } }, metadata };
         case 'redeliver':
           return commands.length === 0 ? undefined : commands[s.back % commands.length];
       }

@@ -1,5 +1,6 @@
 import type { RoutingTable } from './routing-table';
 import type {
+  FleetPolicy,
   GateThresholds,
   IsoTimestamp,
   PreflightCheck,
@@ -97,6 +98,12 @@ export type PreflightChecked = DomainEvent<
   'PreflightChecked',
   { rolloutId: string; passed: boolean; items: PreflightCheck[]; trigger: 'automatic' | 'manual' | 'promote' }
 >;
+export type FleetPolicyChanged = DomainEvent<'FleetPolicyChanged', { policy: FleetPolicy }>;
+/** A fleet bound was crossed: the version's remaining sessions are migrated or ended, and the event says why. */
+export type VersionForceDrained = DomainEvent<
+  'VersionForceDrained',
+  { versionId: VersionId; reason: 'max-session-age' | 'max-live-versions'; action: 'migrate' | 'terminate'; detail: string }
+>;
 export type TargetingChanged = DomainEvent<'TargetingChanged', { targeting: Targeting }>;
 export type RoutingTableChanged = DomainEvent<
   'RoutingTableChanged',
@@ -115,6 +122,8 @@ export type RolloutEvent =
   | RolledBack
   | VersionDrained
   | PreflightChecked
+  | FleetPolicyChanged
+  | VersionForceDrained
   | TargetingChanged
   | RoutingTableChanged;
 

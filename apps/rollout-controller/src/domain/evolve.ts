@@ -1,13 +1,31 @@
 import { IDEMPOTENCY_WINDOW } from './constants';
 import type { RolloutEvent } from './events';
 import { restoreBaseMix, routeStage, settleSuperseded, upsert } from './fleet';
-import type { Rollout, RolloutAggregateState } from './state';
+import type { FleetVersion, Rollout, RolloutAggregateState } from './state';
 import { SHADOW_EXIT_CHECKS } from './types';
 
 /** Applies one fact. Pure and total: replaying the same events yields the same state, field for field. */
 export function evolve(state: RolloutAggregateState, event: RolloutEvent): RolloutAggregateState {
-  const next = rememberCommand(state, event.metadata.commandId);
   const atMs = Date.parse(event.metadata.at);
+  const next = apply(rememberCommand(state, event.metadata.commandId), event, atMs);
+  return next.fleet === state.fleet ? next : { ...next, fleet: stampDraining(state.fleet, next.fleet, atMs) };
+}
+
+/** Remembers when each version started draining (forced-drain bounds count from there). */
+function stampDraining(before: FleetVersion[], after: FleetVersion[], atMs: number): FleetVersion[] {
+  return after.map((version) => {
+    const previous = before.find((v) => v.versionId === version.versionId);
+    if (version.state === 'draining') {
+      if (previous?.state === 'draining' && version.drainingSinceMs !== undefined) return version;
+      return { ...version, drainingSinceMs: previous?.state === 'draining' ? (previous.drainingSinceMs ?? atMs) : atMs };
+    }
+    if (version.drainingSinceMs === undefined && version.forcedDrain === undefined) return version;
+    const { drainingSinceMs: _since, forcedDrain: _forced, ...rest } = version;
+    return rest;
+  });
+}
+
+function apply(next: RolloutAggregateState, event: RolloutEvent, atMs: number): RolloutAggregateState {
   switch (event.type) {
     case 'RolloutStarted': {
       const d = event.data;
@@ -77,6 +95,13 @@ export function evolve(state: RolloutAggregateState, event: RolloutEvent): Rollo
       return { ...next, fleet: upsert(next.fleet, event.data.versionId, { state: 'drained', weightPpm: 0 }) };
     case 'PreflightChecked':
       return next;
+    case 'FleetPolicyChanged':
+      return { ...next, fleetPolicy: event.data.policy };
+    case 'VersionForceDrained':
+      return {
+        ...next,
+        fleet: upsert(next.fleet, event.data.versionId, { existingSessions: event.data.action === 'terminate' ? 'terminate' : 'migrate', forcedDrain: true }),
+      };
     case 'TargetingChanged':
       return { ...next, targeting: event.data.targeting };
     case 'RoutingTableChanged':

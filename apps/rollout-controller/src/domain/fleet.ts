@@ -110,6 +110,7 @@ export function routingTableOf(state: RolloutAggregateState): RoutingTable | nul
     sessionPolicy: rollout?.sessionPolicyOnRollback ?? 'let-finish',
     targeting: { ...state.targeting, ...rampOf(rollout, state.fleet) },
     epochs: [],
+    ...(state.fleetPolicy.maxSessionAgeMs !== null && { maxSessionAgeMs: state.fleetPolicy.maxSessionAgeMs }),
   };
 }
 

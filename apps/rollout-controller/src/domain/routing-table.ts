@@ -32,4 +32,6 @@ export interface RoutingTable {
   targeting: Targeting & { ramp?: WeightRamp };
   /** Recent weight epochs, oldest first; the last one is in force now. */
   epochs: WeightEpoch[];
+  /** From the fleet policy: routers move sessions older than this off draining versions. */
+  maxSessionAgeMs?: number;
 }

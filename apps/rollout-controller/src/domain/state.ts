@@ -2,6 +2,7 @@ import type { BaseMixEntry } from './events';
 import type { RoutingTable } from './routing-table';
 import type {
   ExistingSessions,
+  FleetPolicy,
   GateThresholds,
   RollbackLimits,
   SessionPolicy,
@@ -22,6 +23,10 @@ export interface FleetVersion {
   existingSessions: ExistingSessions;
   /** Mirrored share while the version is in `shadow`, else 0. */
   shadowSampleRate: number;
+  /** When the version last started draining (event time); absent while it takes new sessions. */
+  drainingSinceMs?: number;
+  /** Its remaining sessions were moved off by a fleet bound. */
+  forcedDrain?: boolean;
 }
 
 export type RolloutStatus = 'running' | 'paused' | 'completed' | 'rolled-back' | 'aborted' | 'superseded';
@@ -59,6 +64,7 @@ export interface RolloutAggregateState {
   fleet: FleetVersion[];
   routing: { revision: number; table: RoutingTable | null };
   targeting: Targeting;
+  fleetPolicy: FleetPolicy;
   automaticRollbackAtMs: number[];
   /** Bounded memory for idempotency. */
   handledCommandIds: string[];
@@ -70,6 +76,7 @@ export const initialState = (): RolloutAggregateState => ({
   fleet: [],
   routing: { revision: 0, table: null },
   targeting: { cohorts: [], overrides: [] },
+  fleetPolicy: { maxLiveVersions: null, maxSessionAgeMs: null, onForcedDrain: 'migrate' },
   automaticRollbackAtMs: [],
   handledCommandIds: [],
   evaluatedSnapshotIds: [],

@@ -124,3 +124,13 @@ export interface WeightRamp {
   startAt: IsoTimestamp;
   endAt: IsoTimestamp;
 }
+
+/** Bounds the sprawl of a rainbow fleet; crossing one moves the oldest draining version's sessions off it. */
+export interface FleetPolicy {
+  /** Live versions (shadow, canary, active, draining) per agent; null = unbounded. */
+  maxLiveVersions: number | null;
+  /** How long a version may drain before its remaining sessions are moved; null = unbounded. */
+  maxSessionAgeMs: number | null;
+  /** What a forced drain does to the remaining sessions. */
+  onForcedDrain: 'migrate' | 'terminate';
+}

@@ -1,7 +1,7 @@
 import { DEFAULT_GATE_THRESHOLDS, DEFAULT_ROLLBACK_LIMITS, defaultStagesFor } from './constants';
 import { InvalidRolloutCommandError, UnknownVersionError } from './errors';
 import type { RolloutAggregateState } from './state';
-import { SHADOW_EXIT_CHECKS, type GateOverrides, type GateThresholds, type RollbackLimits, type ShadowExitCheck, type StageSpec, type Strategy, type Targeting } from './types';
+import { SHADOW_EXIT_CHECKS, type FleetPolicy, type GateOverrides, type GateThresholds, type RollbackLimits, type ShadowExitCheck, type StageSpec, type Strategy, type Targeting } from './types';
 
 /** Turns StartRollout's optional settings into complete, checked values (the event stores the result). */
 
@@ -113,4 +113,14 @@ export function checkShadowExitChecklist(list: ShadowExitCheck[] | undefined): S
   const unknown = list.filter((item) => !SHADOW_EXIT_CHECKS.includes(item));
   if (unknown.length > 0) throw new InvalidRolloutCommandError(`shadowExitChecklist: unknown items ${unknown.join(', ')} (known: ${SHADOW_EXIT_CHECKS.join(', ')})`);
   return [...new Set(list)];
+}
+
+export function checkFleetPolicy(policy: FleetPolicy | undefined): FleetPolicy {
+  if (!policy) throw new InvalidRolloutCommandError('policy is required');
+  const { maxLiveVersions, maxSessionAgeMs, onForcedDrain } = policy;
+  if (maxLiveVersions !== null && !(Number.isInteger(maxLiveVersions) && maxLiveVersions >= 2))
+    throw new InvalidRolloutCommandError('policy.maxLiveVersions must be an integer ≥ 2 (a baseline and a candidate) or null');
+  if (maxSessionAgeMs !== null && !isNonNegative(maxSessionAgeMs)) throw new InvalidRolloutCommandError('policy.maxSessionAgeMs must be ≥ 0 or null');
+  if (onForcedDrain !== 'migrate' && onForcedDrain !== 'terminate') throw new InvalidRolloutCommandError('policy.onForcedDrain must be migrate or terminate');
+  return { maxLiveVersions, maxSessionAgeMs, onForcedDrain };
 }

@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { Public } from '@iris/auth';
 import { z } from 'zod';
-import { ExternalGateResultSchema, ReasonOptionalSchema, ReasonRequiredSchema, StartRolloutSchema, TargetingSchema } from './request-schemas';
+import { ExternalGateResultSchema, FleetPolicySchema, ReasonOptionalSchema, ReasonRequiredSchema, StartRolloutSchema, TargetingSchema } from './request-schemas';
 
 const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
 
@@ -41,6 +41,9 @@ export function buildOpenApiDocument() {
       '/v1/agents/{agent}/rollout/abort': action('Stop and restore the pre-rollout routing.', ReasonRequiredSchema),
       '/v1/agents/{agent}/rollout/rollback': action('Roll back to the baseline; the candidate\'s sessions follow the session policy.', ReasonRequiredSchema),
       '/v1/agents/{agent}/rollout/external-gates': action('Record an external gate result (offline eval, safety score, regression suite).', ExternalGateResultSchema),
+      '/v1/agents/{agent}/fleet-policy': {
+        put: { summary: 'Bound the rainbow fleet: maximum live versions and session age; crossing one migrates or ends the oldest draining version\'s sessions.', security: [{ bearer: [] }], parameters: [agentParam, ifMatch], requestBody: body(FleetPolicySchema), responses: { ...ok('Applied'), ...errors } },
+      },
       '/v1/agents/{agent}/targeting': {
         put: { summary: 'Replace cohorts (tenants/users/features that get a version first) and debug overrides.', security: [{ bearer: [] }], parameters: [agentParam, ifMatch], requestBody: body(TargetingSchema), responses: { ...ok('Applied'), ...errors } },
       },

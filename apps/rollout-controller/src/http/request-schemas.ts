@@ -69,5 +69,12 @@ export const TargetingSchema = z.strictObject({
   commandId,
 });
 
+export const FleetPolicySchema = z.strictObject({
+  maxLiveVersions: z.int().min(2).nullable().default(null).describe('Live versions per agent (shadow, canary, active, draining); null = unbounded.'),
+  maxSessionAgeMs: z.int().min(0).nullable().default(null).describe('How long a version may drain before its sessions are moved; null = unbounded.'),
+  onForcedDrain: z.enum(['migrate', 'terminate']).default('migrate'),
+  commandId,
+});
+
 export type StartRolloutBody = z.output<typeof StartRolloutSchema>;
 export type TargetingBody = z.output<typeof TargetingSchema>;

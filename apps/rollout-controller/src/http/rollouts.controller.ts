@@ -14,6 +14,7 @@ import type { ControllerSettings } from '../controller-settings';
 import { parseBody, parseIfMatch, toHttpError } from './http-errors';
 import {
   ExternalGateResultSchema,
+  FleetPolicySchema,
   ReasonOptionalSchema,
   ReasonRequiredSchema,
   StartRolloutSchema,
@@ -60,6 +61,7 @@ export class RolloutsController {
       rollout: state.rollout,
       fleet: state.fleet.map((v) => ({ ...v, label: this.catalog.get(agent, v.versionId)?.label })),
       targeting: state.targeting,
+      fleetPolicy: state.fleetPolicy,
       routingRevision: state.routing.revision,
     };
   }
@@ -128,6 +130,20 @@ export class RolloutsController {
   ) {
     const { commandId, ...targeting } = parseBody(TargetingSchema, body);
     const command: RolloutCommand = { type: 'SetTargeting', data: { targeting }, metadata: this.metadata(actor, commandId) };
+    return this.execute(agent, command, parseIfMatch(ifMatch), reply);
+  }
+
+  @Put('fleet-policy')
+  @RequireRole('operator')
+  async fleetPolicy(
+    @Param('agent') agent: string,
+    @Body() body: unknown,
+    @Headers('if-match') ifMatch: string | undefined,
+    @CurrentActor() actor: Actor,
+    @Res({ passthrough: true }) reply: ReplyLike,
+  ) {
+    const { commandId, ...policy } = parseBody(FleetPolicySchema, body);
+    const command: RolloutCommand = { type: 'SetFleetPolicy', data: { policy }, metadata: this.metadata(actor, commandId) };
     return this.execute(agent, command, parseIfMatch(ifMatch), reply);
   }
 
