@@ -29,18 +29,19 @@ describe('rollout-controller on real Kafka and PostgreSQL', () => {
   let publisher: ContractPublisher;
   const running: ServiceProcess[] = [];
 
-  const startController = async () => {
+  const startController = async (extraEnv: Record<string, string> = {}, database = databaseUrl) => {
     const port = await freePort();
     const service = spawnService('rollout-controller', {
       IRIS_MODE: 'kafka',
       KAFKA_BROKERS: process.env.KAFKA_BROKERS,
-      DATABASE_URL: databaseUrl,
+      DATABASE_URL: database,
       PORT: String(port),
       IRIS_AUTH_TOKENS: AUTH_TOKENS,
       ROLLOUT_CONSUMER_GROUP: uniqueName('rollout-controller'),
       ROLLOUT_TICK_INTERVAL_MS: '200',
       LOG_LEVEL: 'warn',
       KAFKA_SESSION_TIMEOUT_MS: '6000',
+      ...extraEnv,
     });
     running.push(service);
     const base = `http://127.0.0.1:${port}`;
@@ -199,6 +200,75 @@ describe('rollout-controller on real Kafka and PostgreSQL', () => {
     const withoutLabels = (body: { fleet: Array<{ label?: string }> }) => ({ ...body, fleet: body.fleet.map(({ label: _label, ...rest }) => rest) });
     expect(withoutLabels(after.body)).toEqual(withoutLabels(before.body));
     expect(after.etag).toBe(before.etag);
+  });
+});
+
+describe('environment promotion on real Kafka and PostgreSQL', () => {
+  const running: ServiceProcess[] = [];
+  const databases: string[] = [];
+  let publisher: ContractPublisher;
+
+  beforeAll(async () => {
+    await ensureIrisTopics();
+    publisher = await ContractPublisher.connect();
+  });
+  afterAll(async () => {
+    for (const service of running.splice(0)) {
+      service.child.kill('SIGTERM');
+      await service.exited;
+    }
+    for (const url of databases) await dropDatabase(url, adminUrl());
+    await publisher.close();
+  });
+
+  const controllerIn = async (environment: string, extraEnv: Record<string, string> = {}) => {
+    const database = await createFreshDatabase(adminUrl(), `iris_${environment}`);
+    databases.push(database);
+    const port = await freePort();
+    const service = spawnService('rollout-controller', {
+      IRIS_MODE: 'kafka',
+      KAFKA_BROKERS: process.env.KAFKA_BROKERS,
+      DATABASE_URL: database,
+      PORT: String(port),
+      IRIS_ENVIRONMENT: environment,
+      IRIS_AUTH_TOKENS: AUTH_TOKENS,
+      ROLLOUT_CONSUMER_GROUP: uniqueName(`rollout-controller-${environment}`),
+      LOG_LEVEL: 'warn',
+      ...extraEnv,
+    });
+    running.push(service);
+    const base = `http://127.0.0.1:${port}`;
+    await waitUntil(async () => (await fetch(`${base}/health/ready`).catch(() => undefined))?.status === 200, 60_000, `${environment} controller ready`);
+    return base;
+  };
+
+  it('a version starts in production only after it completed a rollout in staging', async () => {
+    const agent = uniqueName('agent');
+    await publisher.publish(registered(agent, 'v1', '1.0.0'), registered(agent, 'v2', '1.1.0'));
+    const staging = await controllerIn('staging');
+    const production = await controllerIn('production', { ROLLOUT_PROMOTE_FROM: 'staging' });
+    const post = (base: string, path: string, body: unknown) => call(base, 'POST', `/v1/agents/${agent}${path}`, OPERATOR_TOKEN, body);
+    const retryWhile = async (attempt: () => ReturnType<typeof post>, ...codes: string[]) => {
+      let response = await attempt();
+      for (let i = 0; i < 150 && codes.includes(response.body?.code); i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        response = await attempt();
+      }
+      return response;
+    };
+
+    expect((await retryWhile(() => post(staging, '/rollouts', { candidateVersionId: 'v1' }), 'UNREGISTERED_VERSION')).status).toBe(201);
+    expect((await retryWhile(() => post(production, '/rollouts', { candidateVersionId: 'v1' }), 'UNREGISTERED_VERSION', 'PROMOTION_REQUIRED')).status).toBe(201);
+
+    const refused = await post(production, '/rollouts', { candidateVersionId: 'v2' });
+    expect(refused.status).toBe(422);
+    expect(refused.body).toMatchObject({ code: 'PROMOTION_REQUIRED', errors: [{ field: 'candidateVersionId', reason: expect.stringContaining('staging') }] });
+
+    expect((await post(staging, '/rollouts', { candidateVersionId: 'v2', shadowExitChecklist: [] })).status).toBe(201);
+    expect((await post(staging, '/rollout/promote', { reason: 'staging soak done' })).status).toBe(200);
+    const started = await retryWhile(() => post(production, '/rollouts', { candidateVersionId: 'v2' }), 'PROMOTION_REQUIRED');
+    expect(started.status).toBe(201);
+    expect(started.body.events[0].data.promotedFrom).toMatchObject({ environment: 'staging' });
   });
 });
 

@@ -8,6 +8,8 @@ export interface ControllerSettings {
   tickIntervalMs: number;
   /** Refuse to start rollouts of versions the registry has not published. */
   requireRegisteredVersions: boolean;
+  /** Environment promotion: a version must have completed a rollout there before it may start here. */
+  promoteFrom: string | undefined;
 }
 
 export function loadControllerSettings(env: NodeJS.ProcessEnv = process.env): ControllerSettings {
@@ -16,5 +18,6 @@ export function loadControllerSettings(env: NodeJS.ProcessEnv = process.env): Co
     consumerGroup: read.string('ROLLOUT_CONSUMER_GROUP', 'iris-rollout-controller'),
     tickIntervalMs: read.integer('ROLLOUT_TICK_INTERVAL_MS', 5_000, { min: 50, max: 3_600_000 }),
     requireRegisteredVersions: read.boolean('ROLLOUT_REQUIRE_REGISTERED', true),
+    promoteFrom: read.optionalString('ROLLOUT_PROMOTE_FROM'),
   };
 }

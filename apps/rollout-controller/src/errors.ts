@@ -25,3 +25,16 @@ export class UnregisteredVersionError extends Error {
     this.name = 'UnregisteredVersionError';
   }
 }
+
+/** Environment promotion: the version has not completed a rollout in the environment this one promotes from. */
+export class PromotionRequiredError extends Error {
+  readonly code = 'PROMOTION_REQUIRED';
+  constructor(
+    readonly agent: string,
+    readonly versionId: string,
+    readonly fromEnvironment: string,
+  ) {
+    super(`version ${versionId} of ${agent} must complete a rollout in ${fromEnvironment} before it can start here`);
+    this.name = 'PromotionRequiredError';
+  }
+}

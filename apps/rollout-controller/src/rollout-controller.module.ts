@@ -11,7 +11,8 @@ import { RolloutsController } from './http/rollouts.controller';
 import { RolloutAutomation } from './rollout-automation';
 import { RolloutCommandHandler } from './rollout-command-handler';
 import { ROLLOUT_STREAM_PREFIX } from './rollout-log';
-import { CONTROLLER_SETTINGS } from './tokens';
+import { PromotionLedger } from './promotion-ledger';
+import { CONTROLLER_SETTINGS, PROMOTION_LEDGER } from './tokens';
 import { VersionCatalog } from './version-catalog';
 
 /** Rollout aggregates in the event log, the rollout API, and the automation fed by metrics snapshots. */
@@ -19,7 +20,12 @@ import { VersionCatalog } from './version-catalog';
   controllers: [RolloutsController, OpenApiController],
   providers: [
     { provide: CONTROLLER_SETTINGS, useFactory: () => loadControllerSettings() },
-    { provide: VersionCatalog, inject: [IRIS_CONFIG], useFactory: (config: IrisConfig) => new VersionCatalog(config.environment) },
+    {
+      provide: PROMOTION_LEDGER,
+      inject: [CONTROLLER_SETTINGS],
+      useFactory: (settings: ControllerSettings) => (settings.promoteFrom ? new PromotionLedger(settings.promoteFrom) : null),
+    },
+    { provide: VersionCatalog, useFactory: () => new VersionCatalog() },
     {
       provide: RolloutCommandHandler,
       inject: [EVENT_STORE, VersionCatalog, IRIS_CONFIG],
@@ -38,10 +44,12 @@ export class RolloutControllerModule implements OnApplicationBootstrap, BeforeAp
     private readonly catalog: VersionCatalog,
     private readonly handler: RolloutCommandHandler,
     private readonly logger: JsonLogger,
+    @Inject(PROMOTION_LEDGER) private readonly promotions: PromotionLedger | null,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.catalog.follow(this.bus, this.logger);
+    await this.promotions?.follow(this.bus, this.logger);
     this.automation = new RolloutAutomation(this.bus, this.handler, this.settings, this.logger);
     await this.automation.start(await this.agentsWithRollouts());
   }
@@ -49,6 +57,7 @@ export class RolloutControllerModule implements OnApplicationBootstrap, BeforeAp
   async beforeApplicationShutdown(): Promise<void> {
     await this.automation?.stop();
     await this.catalog.stop();
+    await this.promotions?.stop();
   }
 
   /** Agents of this environment with a rollout stream (scheduled ticks cover them from the start). */

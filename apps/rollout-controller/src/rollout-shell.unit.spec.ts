@@ -47,7 +47,7 @@ describe('rollout log', () => {
 
   it('appends beside each domain event its contract event, which folds back to the same state', () => {
     const events = decide(command, initialState());
-    const catalog = new VersionCatalog('production');
+    const catalog = new VersionCatalog();
     const entries = toLogEntries(events, { environment: 'production', agent: 'bot', streamId: rolloutStreamId('production', 'bot') }, catalog);
     expect(entries.map((e) => e.type)).toEqual(['RolloutStarted', 'rollout.event', 'RolloutCompleted', 'rollout.event', 'RoutingTableChanged', 'routing.decision']);
     const decision = entries[5]!;

@@ -15,13 +15,13 @@ type Registered = EventOf<'registry.version.registered'>;
 /**
  * What the registry has published about agent versions (label, endpoint, full tuple), followed from
  * `iris.registry.v1` from the beginning so every controller instance knows every version.
- * Registrations are immutable, so redeliveries simply overwrite an entry with itself.
+ * Registrations are immutable and content-addressed, so they hold in every environment, and
+ * redeliveries simply overwrite an entry with itself.
  */
 export class VersionCatalog {
   private readonly versions = new Map<string, Map<string, KnownVersion>>();
   private subscription?: Subscription;
 
-  constructor(private readonly environment: string) {}
 
   get(agent: string, versionId: string): KnownVersion | undefined {
     return this.versions.get(agent)?.get(versionId);
@@ -32,7 +32,6 @@ export class VersionCatalog {
   }
 
   record(event: Registered): void {
-    if (event.environment !== this.environment) return;
     const { agent, versionId, label, endpoint, spec } = event.data;
     const forAgent = this.versions.get(agent) ?? new Map<string, KnownVersion>();
     forAgent.set(versionId, { versionId, label, spec, ...(endpoint !== undefined && { endpoint }) });

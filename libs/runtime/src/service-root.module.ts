@@ -1,4 +1,4 @@
-import { DynamicModule, Module, Type } from '@nestjs/common';
+import { DynamicModule, INestApplication, Module, Type } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { DataSource, type MigrationInterface } from 'typeorm';
 import { BearerAuthGuard, Public, TokenAuthenticator } from '@iris/auth';
@@ -16,6 +16,8 @@ export interface ServiceDefinition {
   migrations?: Array<new () => MigrationInterface>;
   /** Kafka consumer tuning of the service's bus (e.g. partitions processed concurrently, fetch size). */
   kafkaConsumer?: KafkaConsumerTuning;
+  /** Adjusts the HTTP app before it starts (e.g. body parsers with larger limits or other media types). */
+  configureApp?: (app: INestApplication) => void;
 }
 
 // Probes must answer without a token.

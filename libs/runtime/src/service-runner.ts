@@ -11,6 +11,7 @@ export async function startService(definition: ServiceDefinition, config: IrisCo
     logger,
     bufferLogs: false,
   });
+  definition.configureApp?.(app);
   await app.listen(config.port, config.host);
   return app;
 }

@@ -40,7 +40,11 @@ const MODEL_FIXED_KEYS = new Set(['provider', 'name', 'params']);
 
 /** Parses and validates a config file; throws `YamlSyntaxError` or `InvalidAgentVersionError`. */
 export function parseAgentVersionYaml(text: string, options: ParseYamlOptions = {}): AgentVersionSpec {
-  const document = parseYaml(text);
+  return agentVersionFromYamlDocument(parseYaml(text), options);
+}
+
+/** Validates an already parsed config document (file conventions as above); throws `InvalidAgentVersionError`. */
+export function agentVersionFromYamlDocument(document: JsonValue, options: ParseYamlOptions = {}): AgentVersionSpec {
   if (!isJsonObject(document)) throw new InvalidAgentVersionError([{ path: '<root>', message: 'must be a YAML mapping' }]);
   const issues: AgentVersionIssue[] = [];
   const renames: [string, string][] = []; // [domain path prefix, file path prefix]

@@ -72,4 +72,4 @@ export {
 } from './semver-rules';
 export { parseYaml } from './yaml-reader';
 export { toYaml } from './yaml-writer';
-export { parseAgentVersionYaml, renderAgentVersionYaml, type ParseYamlOptions } from './agent-version-yaml';
+export { agentVersionFromYamlDocument, parseAgentVersionYaml, renderAgentVersionYaml, type ParseYamlOptions } from './agent-version-yaml';

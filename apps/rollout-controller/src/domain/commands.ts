@@ -1,5 +1,6 @@
 import type {
   FleetPolicy,
+  PromotionEvidence,
   Figures,
   GateOverrides,
   IsoTimestamp,
@@ -40,6 +41,8 @@ export type StartRollout = Command<
     supersedeRunning?: boolean;
     /** Defaults to the command id. */
     rolloutId?: string;
+    /** Set by the shell when a promotion rule applies: where the version already completed a rollout. */
+    promotedFrom?: PromotionEvidence;
   }
 >;
 export type Advance = Command<'Advance', { reason?: string }>;

@@ -200,6 +200,7 @@ function start(command: StartRollout, state: RolloutAggregateState, emit: Emit, 
     sessionPolicyOnRollback: d.sessionPolicyOnRollback,
     preflight: (d.preflight ?? []).map((c) => ({ ...c })),
     shadowExitChecklist: checkShadowExitChecklist(d.shadowExitChecklist),
+    ...(d.promotedFrom && { promotedFrom: { ...d.promotedFrom } }),
     baseMix,
   });
   // First deployment: nothing to compare with or to drain, the candidate takes all traffic at once.

@@ -1,6 +1,7 @@
 import type { RoutingTable } from './routing-table';
 import type {
   FleetPolicy,
+  PromotionEvidence,
   GateThresholds,
   IsoTimestamp,
   PreflightCheck,
@@ -45,6 +46,7 @@ export type RolloutStarted = DomainEvent<
     preflight: PreflightCheck[];
     /** Absent in events written before the checklist existed: all checks apply. */
     shadowExitChecklist?: ShadowExitCheck[];
+    promotedFrom?: PromotionEvidence;
     baseMix: BaseMixEntry[];
   }
 >;

@@ -134,3 +134,10 @@ export interface FleetPolicy {
   /** What a forced drain does to the remaining sessions. */
   onForcedDrain: 'migrate' | 'terminate';
 }
+
+/** The completed rollout in an earlier environment that allowed this one to start (environment promotion). */
+export interface PromotionEvidence {
+  environment: string;
+  rolloutId: string;
+  completedAt: IsoTimestamp;
+}

@@ -8,7 +8,7 @@ import {
 import { contractErrorMessage, toContractIssues } from '@iris/contracts';
 import type { z } from 'zod';
 import { RolloutDomainError, RolloutErrorCode } from '../domain';
-import { StaleRolloutVersionError, UnregisteredVersionError } from '../errors';
+import { PromotionRequiredError, StaleRolloutVersionError, UnregisteredVersionError } from '../errors';
 
 /** Parses a request body; 400 with one `{ field, reason }` per offending field. */
 export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
@@ -24,6 +24,8 @@ export function toHttpError(error: unknown): unknown {
     return new ConflictException({ statusCode: 409, error: 'Conflict', code: error.code, message: error.message, currentVersion: error.actual?.toString() ?? null });
   if (error instanceof UnregisteredVersionError)
     return new UnprocessableEntityException({ statusCode: 422, error: 'Unprocessable Entity', code: error.code, message: error.message, errors: [{ field: error.field, reason: error.message }] });
+  if (error instanceof PromotionRequiredError)
+    return new UnprocessableEntityException({ statusCode: 422, error: 'Unprocessable Entity', code: error.code, message: error.message, errors: [{ field: 'candidateVersionId', reason: error.message }] });
   if (!(error instanceof RolloutDomainError)) return error;
   const body = { code: error.code, message: error.message };
   switch (error.code) {

@@ -5,11 +5,12 @@ import type { IrisConfig } from '@iris/config';
 import { IRIS_CONFIG } from '@iris/runtime';
 import type { z } from 'zod';
 import type { RolloutCommand } from '../domain';
-import { UnregisteredVersionError } from '../errors';
+import { PromotionRequiredError, UnregisteredVersionError } from '../errors';
+import type { PromotionLedger } from '../promotion-ledger';
 import { RolloutCommandHandler } from '../rollout-command-handler';
 import { publishedTable } from '../rollout-log';
 import { VersionCatalog } from '../version-catalog';
-import { CONTROLLER_SETTINGS } from '../tokens';
+import { CONTROLLER_SETTINGS, PROMOTION_LEDGER } from '../tokens';
 import type { ControllerSettings } from '../controller-settings';
 import { parseBody, parseIfMatch, toHttpError } from './http-errors';
 import {
@@ -48,6 +49,7 @@ export class RolloutsController {
     private readonly catalog: VersionCatalog,
     @Inject(IRIS_CONFIG) private readonly config: IrisConfig,
     @Inject(CONTROLLER_SETTINGS) private readonly settings: ControllerSettings,
+    @Inject(PROMOTION_LEDGER) private readonly promotions: PromotionLedger | null,
   ) {}
 
   @Get('rollout')
@@ -95,7 +97,8 @@ export class RolloutsController {
         throw toHttpError(new UnregisteredVersionError(agent, input.baselineVersionId, 'baselineVersionId'));
     }
     const { commandId, ...data } = input;
-    const command = { type: 'StartRollout', data, metadata: this.metadata(actor, commandId) } as RolloutCommand;
+    const promotedFrom = this.promotionEvidence(agent, input.candidateVersionId);
+    const command = { type: 'StartRollout', data: { ...data, ...(promotedFrom && { promotedFrom }) }, metadata: this.metadata(actor, commandId) } as RolloutCommand;
     return this.execute(agent, command, expectedVersion, reply);
   }
 
@@ -151,6 +154,14 @@ export class RolloutsController {
     const { commandId, ...result } = parseBody(ExternalGateResultSchema, body);
     const command: RolloutCommand = { type: 'RecordExternalGate', data: result, metadata: this.metadata(actor, commandId) };
     return this.execute(agent, command, parseIfMatch(ifMatch), reply);
+  }
+
+  /** With a promotion rule, the completed rollout upstream that lets this version start here (else 422). */
+  private promotionEvidence(agent: string, versionId: string) {
+    if (!this.promotions) return undefined;
+    const evidence = this.promotions.evidenceFor(agent, versionId);
+    if (!evidence) throw toHttpError(new PromotionRequiredError(agent, versionId, this.promotions.fromEnvironment));
+    return evidence;
   }
 
   private metadata(actor: Actor, commandId: string | undefined) {
