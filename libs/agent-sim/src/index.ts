@@ -1,5 +1,5 @@
 export { simulateAgent } from './simulate-agent';
-export type { SimulateAgentOptions, SimulationClock, SimulationReport } from './simulate-agent';
+export type { AgentRouteRequest, SimulateAgentOptions, SimulationClock, SimulationReport } from './simulate-agent';
 export { generateTelemetry, DEFAULT_SIMULATED_START_MS } from './generate-telemetry';
 export type { GenerateTelemetryOptions } from './generate-telemetry';
 export { summarizeTelemetry, emptyTotals } from './summarize-telemetry';
@@ -7,6 +7,6 @@ export type { VersionTotals } from './summarize-telemetry';
 export { latencySampler } from './scenario';
 export type { LatencyDistribution, LatencyProfile, SimulatedVersion, SimulationScenario } from './scenario';
 export { TelemetryPlanner } from './telemetry-planner';
-export type { PlannedTelemetry } from './telemetry-planner';
+export type { PlannedTelemetry, SimulatedRoute, SimulatedRouteRequest, SimulatedRouter } from './telemetry-planner';
 export { Prng } from './prng';
 export { SimulationConfigError } from './errors';

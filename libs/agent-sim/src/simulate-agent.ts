@@ -1,7 +1,7 @@
 import type { TelemetryRecorder } from '@iris/agent-sdk';
 import { SimulationConfigError } from './errors';
 import { resolveScenario, SimulationScenario } from './scenario';
-import { PlannedTelemetry, TelemetryPlanner } from './telemetry-planner';
+import { PlannedTelemetry, SimulatedRoute, TelemetryPlanner } from './telemetry-planner';
 
 export type SimulationClock =
   /** Paced by the wall clock at requestRatePerSec; event times are the record times. */
@@ -18,6 +18,21 @@ export interface SimulateAgentOptions extends SimulationScenario {
   clock?: SimulationClock;
   /** Stops the run early. */
   signal?: AbortSignal;
+  /**
+   * Routes sessions like a routed agent (e.g. with the SDK's route()): asked when a session opens and before
+   * each of its requests, with absolute times; replaces the scenario's weights. Shadow targets are mirrored.
+   */
+  router?: (request: AgentRouteRequest) => SimulatedRoute;
+}
+
+export interface AgentRouteRequest {
+  sessionId: string;
+  tenant: string;
+  feature: string;
+  user: string;
+  sessionStartedAtMs: number;
+  atMs: number;
+  currentVersionId?: string;
 }
 
 export interface SimulationReport {
@@ -35,9 +50,24 @@ const YIELD_EVERY_REQUESTS = 500;
 export async function simulateAgent(options: SimulateAgentOptions): Promise<SimulationReport> {
   const scenario = resolveScenario(options);
   const recorderFor = recorders(options);
-  const planner = new TelemetryPlanner(scenario);
   const clock = options.clock ?? 'real';
   const simulatedStart = clock === 'real' ? undefined : clock.startMs;
+  let runStartMs = simulatedStart ?? Date.now();
+  const router = options.router;
+  const planner = new TelemetryPlanner(
+    scenario,
+    router &&
+      ((r) =>
+        router({
+          sessionId: r.sessionId,
+          tenant: r.tenant,
+          feature: r.feature,
+          user: r.user,
+          sessionStartedAtMs: runStartMs + r.sessionStartedAtOffsetMs,
+          atMs: runStartMs + r.atOffsetMs,
+          ...(r.currentVersionId !== undefined && { currentVersionId: r.currentVersionId }),
+        })),
+  );
   // Real clock, rate 0 and a duration: as many requests as fit in durationMs of wall-clock time.
   const requestLimit = clock === 'real' && scenario.requestRatePerSec === 0 && scenario.totalRequests === undefined ? Infinity : planner.plannedRequests;
   const report: SimulationReport = { requests: 0, sessions: 0, feedback: 0, elapsedMs: 0, requestsByVersion: {} };
@@ -61,6 +91,7 @@ export async function simulateAgent(options: SimulateAgentOptions): Promise<Simu
   };
 
   const started = Date.now();
+  if (simulatedStart === undefined) runStartMs = started;
   const paced = clock === 'real' && scenario.requestRatePerSec > 0;
   const wallClockBound = clock === 'real' && options.durationMs !== undefined ? started + options.durationMs : Infinity;
   const stepMs = 1000 / scenario.requestRatePerSec;

@@ -150,3 +150,39 @@ describe('simulateAgent', () => {
     await expect(simulateAgent({ ...scenario, clients: { v1: client } })).rejects.toThrow(/no client for version v2/);
   });
 });
+
+describe('routed simulation', () => {
+  it('asks the router for every session and request; moved sessions end on the old version and start on the new; shadow targets are mirrored', async () => {
+    const calls: string[] = [];
+    const recorded: Array<{ type: string; versionId: string; role?: string; reason?: string }> = [];
+    const recorder = {
+      recordSessionStarted: (i: { versionId?: string }) => void recorded.push({ type: 'started', versionId: i.versionId! }),
+      recordRequest: (i: { versionId?: string; role?: string }) => void recorded.push({ type: 'request', versionId: i.versionId!, role: i.role }),
+      recordSessionEnded: (i: { versionId?: string; reason?: string }) => void recorded.push({ type: 'ended', versionId: i.versionId!, reason: i.reason }),
+      recordFeedback: () => undefined,
+    };
+    let requests = 0;
+    await simulateAgent({
+      client: recorder as never,
+      clock: { startMs: 1_000_000 },
+      seed: 3,
+      requestRatePerSec: 100,
+      totalRequests: 40,
+      sessionLength: { min: 40, max: 40 },
+      concurrentSessions: 1,
+      tenants: ['acme'],
+      features: ['chat'],
+      versions: [{ versionId: 'v1', weight: 1, errorRate: 0, latencyMs: { distribution: 'uniform', p50: 10, p99: 20 }, costUsd: { mean: 0.01, sd: 0 }, toolFailureRate: 0, policyViolationRate: 0, feedbackRate: 0 }],
+      router: (request) => {
+        calls.push(`${request.currentVersionId ?? '-'}@${request.atMs - request.sessionStartedAtMs}`);
+        requests++;
+        return requests > 21 ? { versionId: 'v2' } : { versionId: 'v1', shadowVersionIds: ['v3'] };
+      },
+    });
+    expect(calls[0]).toBe('-@0');
+    expect(recorded.filter((r) => r.type === 'request' && r.role === 'shadow').every((r) => r.versionId === 'v3')).toBe(true);
+    expect(recorded.filter((r) => r.type === 'request' && r.role === 'shadow')).toHaveLength(20);
+    expect(recorded).toContainEqual({ type: 'ended', versionId: 'v1', reason: 'migrated' });
+    expect(recorded.filter((r) => r.type === 'request' && r.role !== 'shadow' && r.versionId === 'v2')).toHaveLength(20);
+  });
+});

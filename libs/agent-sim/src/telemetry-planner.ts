@@ -10,6 +10,28 @@ export type PlannedTelemetry = { offsetMs: number; versionId: string } & (
   | { type: 'agent.feedback.recorded'; input: FeedbackInput }
 );
 
+/** What a routed agent asks before each request of a session (e.g. the SDK's route()). */
+export interface SimulatedRouteRequest {
+  sessionId: string;
+  tenant: string;
+  feature: string;
+  user: string;
+  /** Offset of the session's start / of this request, in ms after the start of the run. */
+  sessionStartedAtOffsetMs: number;
+  atOffsetMs: number;
+  /** The version that served the session so far (undefined on its first request). */
+  currentVersionId?: string;
+}
+
+export interface SimulatedRoute {
+  versionId: string;
+  /** Versions the request is mirrored to (their results are reported with role `shadow`). */
+  shadowVersionIds?: string[];
+}
+
+/** Chooses versions instead of the scenario's weights. Unknown version ids are served by the first profile's behaviour under that id. */
+export type SimulatedRouter = (request: SimulatedRouteRequest) => SimulatedRoute;
+
 interface OpenSession {
   id: string;
   version: VersionModel;
@@ -45,7 +67,10 @@ export class TelemetryPlanner {
   private requestCount = 0;
   private readonly runId: string;
 
-  constructor(private readonly scenario: ResolvedScenario) {
+  constructor(
+    private readonly scenario: ResolvedScenario,
+    private readonly router?: SimulatedRouter,
+  ) {
     this.random = new Prng(scenario.seed);
     this.runId = (scenario.seed >>> 0).toString(36);
     const normal = () => this.random.normal();
@@ -73,7 +98,9 @@ export class TelemetryPlanner {
     const offsetMs = this.requestCount * this.stepMs;
     const slot = this.random.int(0, this.slots.length - 1);
     const session = this.slots[slot] ?? this.openSession(slot, offsetMs, out);
-    this.planRequest(session, offsetMs, out);
+    const shadows = this.reroute(session, offsetMs, out);
+    this.planRequest(session, offsetMs, out, session.version, 'primary');
+    for (const shadow of shadows) this.planRequest(session, offsetMs, out, shadow, 'shadow');
     this.requestCount++;
     if (session.done === session.length) {
       out.push(this.endSession(session, 'completed'));
@@ -93,14 +120,51 @@ export class TelemetryPlanner {
     return out;
   }
 
+  /** A routed session follows its router before every request (it may be migrated); returns the shadow targets. */
+  private reroute(session: OpenSession, offsetMs: number, out: PlannedTelemetry[]): VersionModel[] {
+    if (!this.router) return [];
+    const route = this.router({
+      sessionId: session.id,
+      tenant: session.tenant,
+      feature: session.feature,
+      user: session.user,
+      sessionStartedAtOffsetMs: session.startedAtMs,
+      atOffsetMs: offsetMs,
+      currentVersionId: session.version.profile.versionId,
+    });
+    if (route.versionId !== session.version.profile.versionId) {
+      // Moved (migrated, or its version was terminated): it ends on the old version and goes on on the new one.
+      out.push({ ...this.endSession(session, 'migrated'), offsetMs });
+      session.version = this.modelFor(route.versionId);
+      const versionId = route.versionId;
+      out.push({ type: 'agent.session.started', offsetMs, versionId, input: { sessionId: session.id, tenant: session.tenant, feature: session.feature, user: session.user, versionId } });
+    }
+    return (route.shadowVersionIds ?? []).filter((id) => id !== route.versionId).map((id) => this.modelFor(id));
+  }
+
+  private modelFor(versionId: string): VersionModel {
+    const known = this.versions.find((v) => v.profile.versionId === versionId);
+    if (known) return known;
+    const first = this.versions[0]!;
+    const model = { profile: { ...first.profile, versionId }, latency: first.latency };
+    this.versions.push(model);
+    return model;
+  }
+
   private openSession(slot: number, offsetMs: number, out: PlannedTelemetry[]): OpenSession {
-    const version = this.versions[this.random.weightedIndex(this.weights)];
+    const tenant = this.random.pick(this.scenario.tenants);
+    const feature = this.random.pick(this.scenario.features);
+    const user = `user-${this.random.int(0, 999)}`;
+    const id = `sess-${this.runId}-${this.sessionCount++}`;
+    const version = this.router
+      ? this.modelFor(this.router({ sessionId: id, tenant, feature, user, sessionStartedAtOffsetMs: offsetMs, atOffsetMs: offsetMs }).versionId)
+      : this.versions[this.random.weightedIndex(this.weights)]!;
     const session: OpenSession = {
-      id: `sess-${this.runId}-${this.sessionCount++}`,
+      id,
       version,
-      tenant: this.random.pick(this.scenario.tenants),
-      feature: this.random.pick(this.scenario.features),
-      user: `user-${this.random.int(0, 999)}`,
+      tenant,
+      feature,
+      user,
       length: this.random.int(this.scenario.sessionLength.min, this.scenario.sessionLength.max),
       done: 0,
       startedAtMs: offsetMs,
@@ -117,11 +181,11 @@ export class TelemetryPlanner {
     return session;
   }
 
-  private planRequest(session: OpenSession, offsetMs: number, out: PlannedTelemetry[]): void {
-    const v = session.version.profile;
+  private planRequest(session: OpenSession, offsetMs: number, out: PlannedTelemetry[], model: VersionModel, role: 'primary' | 'shadow'): void {
+    const v = model.profile;
     const random = this.random;
-    const requestId = `${session.id}-r${session.done++}`;
-    const latencyMs = round3(session.version.latency());
+    const requestId = role === 'primary' ? `${session.id}-r${session.done++}` : `${session.id}-r${session.done - 1}`;
+    const latencyMs = round3(model.latency());
     const toolCalls = Array.from({ length: this.scenario.toolCallsPerRequest }, (_, i) => ({
       name: TOOLS[(session.done + i) % TOOLS.length],
       argsHash: `args-${random.int(0, 0xffff).toString(16)}`,
@@ -143,6 +207,7 @@ export class TelemetryPlanner {
       error: failed ? { kind: random.pick(ERROR_KINDS), message: 'simulated failure' } : null,
       policyViolations: random.chance(v.policyViolationRate) ? [{ policy: 'pii', detail: 'simulated violation' }] : [],
       outputDigest: `sha256:${random.int(0, 0x7fffffff).toString(16)}`,
+      ...(role === 'shadow' && { role }),
     };
     if (v.scores) {
       input.scores = Object.fromEntries(
@@ -152,7 +217,7 @@ export class TelemetryPlanner {
     const completedAtMs = offsetMs + latencyMs;
     session.lastEndMs = Math.max(session.lastEndMs, completedAtMs);
     out.push({ type: 'agent.request.completed', offsetMs: completedAtMs, versionId: v.versionId, input });
-    if (random.chance(v.feedbackRate)) {
+    if (role === 'primary' && random.chance(v.feedbackRate)) {
       const score = round3(Math.max(-1, Math.min(1, (failed ? -0.6 : 0.5) + 0.4 * random.normal())));
       out.push({
         type: 'agent.feedback.recorded',
