@@ -1,5 +1,5 @@
 import type { EventOf } from '@iris/contracts';
-import type { Figures } from './domain';
+import type { Figures, LatencyDistribution } from './domain';
 
 type Snapshot = EventOf<'metrics.snapshot'>;
 
@@ -8,6 +8,7 @@ export interface Evaluation {
   windowStart: string;
   windowEnd: string;
   versions: Record<string, Figures>;
+  latency?: Record<string, LatencyDistribution>;
 }
 
 /**
@@ -24,7 +25,8 @@ export class SnapshotPairing {
   /** The evaluation this snapshot completes, if any. `candidateInShadow`: the rollout's current stage is 0 %. */
   offer(snapshot: Snapshot, candidateInShadow: boolean, candidateVersionId: string): Evaluation | undefined {
     if (snapshot.data.view !== 'window') return undefined;
-    if (!candidateInShadow) return snapshot.data.role === 'primary' ? evaluationOf(snapshot, snapshot.eventId, snapshot.data.versions) : undefined;
+    if (!candidateInShadow)
+      return snapshot.data.role === 'primary' ? evaluationOf(snapshot, snapshot.eventId, snapshot.data.versions, snapshot.data.latency) : undefined;
 
     const key = `${snapshot.data.agent}|${snapshot.data.windowStart}|${snapshot.data.windowEnd}`;
     const pair = { ...this.pending.get(key), [snapshot.data.role]: snapshot };
@@ -35,10 +37,14 @@ export class SnapshotPairing {
     }
     this.pending.delete(key);
     const versions: Record<string, Figures> = { ...pair.primary.data.versions };
+    const latency: Record<string, LatencyDistribution> = { ...pair.primary.data.latency };
     const shadowFigures = pair.shadow.data.versions[candidateVersionId];
+    const shadowLatency = pair.shadow.data.latency?.[candidateVersionId];
     if (shadowFigures) versions[candidateVersionId] = shadowFigures;
     else delete versions[candidateVersionId];
-    return evaluationOf(pair.primary, `${pair.primary.eventId}+${pair.shadow.eventId}`, versions);
+    if (shadowLatency) latency[candidateVersionId] = shadowLatency;
+    else delete latency[candidateVersionId];
+    return evaluationOf(pair.primary, `${pair.primary.eventId}+${pair.shadow.eventId}`, versions, latency);
   }
 
   private trim(): void {
@@ -46,6 +52,8 @@ export class SnapshotPairing {
   }
 }
 
-function evaluationOf(snapshot: Snapshot, snapshotEventId: string, versions: Record<string, Figures>): Evaluation {
-  return { snapshotEventId, windowStart: snapshot.data.windowStart, windowEnd: snapshot.data.windowEnd, versions };
+function evaluationOf(snapshot: Snapshot, snapshotEventId: string, versions: Record<string, Figures>, latency?: Record<string, LatencyDistribution>): Evaluation {
+  const evaluation: Evaluation = { snapshotEventId, windowStart: snapshot.data.windowStart, windowEnd: snapshot.data.windowEnd, versions };
+  if (latency && Object.keys(latency).length > 0) evaluation.latency = latency;
+  return evaluation;
 }

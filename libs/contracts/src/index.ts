@@ -2,6 +2,7 @@ export * from './errors';
 export { MAX_MESSAGE_BYTES, decodeMessage, encodeMessage, validateEvent } from './codec';
 export { createEvent, causedBy } from './create-event';
 export { contractErrorMessage, formatPath, toContractIssues } from './issue-format';
+export { latencyBucketLowerBound, latencyBuckets } from './latency-buckets';
 export type { EnvelopeOptions } from './create-event';
 export {
   EVENT_CATALOG,

@@ -50,7 +50,26 @@ export function createEventStoreDataSource(options: EventStoreDataSourceOptions)
   return new DataSource({ ...common, url: options.url, ssl: options.ssl, poolSize: options.poolSize ?? 20 });
 }
 
-/** Applies pending event-store migrations (for DataSources created with `migrationsRun: false`). */
+/** Advisory-lock key that serialises migrations of every process sharing the database. */
+const MIGRATION_LOCK_KEY = 0x1a15_0001;
+
+/**
+ * Applies pending migrations (for DataSources created with `migrationsRun: false`). On a PostgreSQL server the
+ * run holds an advisory lock, so services starting together on a fresh database migrate one after the other
+ * instead of racing to create the same tables.
+ */
 export async function migrateEventStore(dataSource: DataSource): Promise<void> {
-  await dataSource.runMigrations({ transaction: 'each' });
+  if (dataSource.options.type !== 'postgres' || 'driver' in dataSource.options) {
+    await dataSource.runMigrations({ transaction: 'each' });
+    return;
+  }
+  const lock = dataSource.createQueryRunner();
+  await lock.connect();
+  try {
+    await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await dataSource.runMigrations({ transaction: 'each' });
+  } finally {
+    await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+    await lock.release();
+  }
 }

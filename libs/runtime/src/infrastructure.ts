@@ -2,7 +2,7 @@ import { Kafka } from 'kafkajs';
 import type { DataSource, MigrationInterface } from 'typeorm';
 import { TOPIC_LIST, dlqTopic } from '@iris/contracts';
 import type { IrisConfig } from '@iris/config';
-import { createEventStoreDataSource, PostgresEventStore } from '@iris/event-store';
+import { createEventStoreDataSource, migrateEventStore, PostgresEventStore } from '@iris/event-store';
 import { EmbeddedMessageBus, KafkaConnectionConfig, KafkaMessageBus, KafkaMessageBusOptions, MessageBus, MessagingLogger, toKafkaJsConfig } from '@iris/messaging';
 import type { JsonLogger, ReadinessCheck } from '@iris/observability';
 import { EventLogPublisher } from './event-log-publisher';
@@ -79,14 +79,16 @@ export async function createInfrastructure(config: IrisConfig, logger: JsonLogge
   const busLogger = messagingLogger(logger);
   const embedded = config.mode === 'embedded';
   const dataSource = embedded
-    ? createEventStoreDataSource({ embedded: true, dataDir: config.embeddedDataDir, extraMigrations: options.migrations })
+    ? createEventStoreDataSource({ embedded: true, dataDir: config.embeddedDataDir, extraMigrations: options.migrations, migrationsRun: false })
     : createEventStoreDataSource({
         url: config.database!.url,
         ssl: config.database!.ssl ? { ca: config.database!.ssl.ca, rejectUnauthorized: config.database!.ssl.rejectUnauthorized } : undefined,
         poolSize: config.database!.poolSize,
         extraMigrations: options.migrations,
+        migrationsRun: false,
       });
   await dataSource.initialize();
+  await migrateEventStore(dataSource);
   const eventStore = new PostgresEventStore(dataSource);
 
   const closers: Array<() => Promise<void>> = [];

@@ -2,10 +2,13 @@ import type { KeyEntry } from './key-registry';
 import { compareKeys, tenantKeyId, versionKeyId, versionKeyOf, type TenantKey, type VersionKey } from './keys';
 import { MetricsAccumulator, type MetricsAccumulatorJSON } from './metrics-accumulator';
 import { figuresOf, type VersionFigures } from './version-figures';
+import type { LatencyHistogramJSON } from './latency-histogram';
 
 export interface KeyedFigures<K extends VersionKey> {
   key: K;
   figures: VersionFigures;
+  /** Per-version views only: the latency histogram, for gates that test the tail. */
+  latency?: LatencyHistogramJSON;
 }
 
 export type KeyedAccumulatorsJSON = Array<{ key: TenantKey; accumulator: MetricsAccumulatorJSON }>;
@@ -77,7 +80,7 @@ export class KeyedAccumulators {
     }
     return [...byVersion.values()]
       .sort((a, b) => compareKeys(a.key, b.key))
-      .map(({ key, accumulator }) => ({ key, figures: figuresOf(accumulator) }));
+      .map(({ key, accumulator }) => ({ key, figures: figuresOf(accumulator), latency: accumulator.latencyMs.toJSON() }));
   }
 
   /** Canonical JSON (sorted by key). */

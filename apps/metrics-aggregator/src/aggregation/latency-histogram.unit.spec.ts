@@ -86,3 +86,18 @@ describe('LatencyHistogram', () => {
     );
   });
 });
+
+describe('wire format shared with gate consumers (@iris/contracts latency-buckets)', () => {
+  it('bucket bounds decoded by consumers contain every recorded value', () => {
+    const { latencyBuckets } = jest.requireActual('@iris/contracts') as typeof import('@iris/contracts');
+    const values = [0.0001, 0.5, 1, 3.7, 99.9, 400, 1_199.5, 2_000, 2_001, 65_000];
+    for (const value of values) {
+      const histogram = new LatencyHistogram();
+      histogram.record(value);
+      const [[lower, upper, count]] = latencyBuckets(histogram.toJSON().buckets);
+      expect(count).toBe(1);
+      expect(lower).toBeLessThanOrEqual(value);
+      expect(upper).toBeGreaterThan(value);
+    }
+  });
+});

@@ -37,7 +37,11 @@ export function metricsSnapshotPayloads(span: SnapshotSpan): MetricsSnapshotPayl
     }
     return payload.data;
   };
-  for (const { key, figures } of span.versions) define(payloadOf(key).versions, key.versionId, flattenFigures(figures));
+  for (const { key, figures, latency } of span.versions) {
+    const data = payloadOf(key);
+    define(data.versions, key.versionId, flattenFigures(figures));
+    if (latency && latency.count > 0) define((data.latency ??= {}), key.versionId, { scheme: latency.scheme, count: latency.count, buckets: latency.buckets });
+  }
   for (const { key, figures } of span.tenants ?? []) {
     const data = payloadOf(key);
     const tenants = (data.tenants ??= {});

@@ -2,6 +2,7 @@ import type {
   FleetPolicy,
   PromotionEvidence,
   Figures,
+  LatencyDistribution,
   GateOverrides,
   IsoTimestamp,
   PreflightCheck,
@@ -61,6 +62,8 @@ export type EvaluateSnapshot = Command<
     windowEnd: IsoTimestamp;
     /** versionId → flat figures (requests, errorRate, p99LatencyMs, costPerRequest, policyViolations, …). */
     versions: Readonly<Record<VersionId, Figures>>;
+    /** versionId → latency histogram, when the aggregator sent one (tail tests for the p99 gates). */
+    latency?: Readonly<Record<VersionId, LatencyDistribution>>;
   }
 >;
 export type RecordExternalGate = Command<'RecordExternalGate', { name: string; value: number; passed?: boolean }>;

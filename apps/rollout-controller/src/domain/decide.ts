@@ -231,6 +231,7 @@ function evaluateSnapshot(command: EvaluateSnapshot, state: RolloutAggregateStat
   const candidate = d.versions[rollout.candidateVersionId];
   const verdicts = evaluateGates({
     candidate,
+    candidateLatency: d.latency?.[rollout.candidateVersionId],
     baseline: baselineId === null ? undefined : d.versions[baselineId],
     compareToBaseline: stage.trafficPercent < 100 && baselineId !== null,
     thresholds: rollout.gates,

@@ -1,8 +1,11 @@
-import { oneProportionZTest, twoProportionZTest, type ProportionTest } from './statistics';
-import type { ExternalGateSpec, Figures, GateThresholds, Verdict } from './types';
+import { latencyBuckets } from '@iris/contracts';
+import { binomialUpperTail, oneProportionZTest, twoProportionZTest, type ProportionTest } from './statistics';
+import type { ExternalGateSpec, Figures, GateThresholds, LatencyDistribution, Verdict } from './types';
 
 export interface GateInput {
   candidate: Figures | undefined;
+  /** The candidate's latency histogram of the window: lets the p99 gates test the tail rather than one noisy p99. */
+  candidateLatency?: LatencyDistribution;
   /** Absent when the stage has no baseline to compare with (100 %) or the snapshot lacks it. */
   baseline: Figures | undefined;
   compareToBaseline: boolean;
@@ -27,7 +30,7 @@ export const externalGateName = (name: string): string => `external:${name}`;
  * noise alone must not roll back, and silence must not advance.
  */
 export function evaluateGates(input: GateInput): Verdict[] {
-  const { candidate, baseline, compareToBaseline, thresholds: t, snapshotEventId } = input;
+  const { candidate, baseline, compareToBaseline, thresholds: t, snapshotEventId, candidateLatency } = input;
   const candidateRequests = figure(candidate, 'requests') ?? 0;
   const baselineRequests = figure(baseline, 'requests') ?? 0;
   const minSamples = t.statistics.minSamplesPerVersion;
@@ -45,7 +48,7 @@ export function evaluateGates(input: GateInput): Verdict[] {
       () => oneProportionZTest(candidateErrors, candidateRequests, t.errorRate.absoluteMax, minSamples),
       t.statistics.alpha,
     ),
-    judgeLimit(verdict, GATE.p99Absolute, figure(candidate, 'p99LatencyMs'), t.p99LatencyMs.absoluteMax, candidateRequests >= minSamples),
+    judgeP99(verdict, GATE.p99Absolute, figure(candidate, 'p99LatencyMs'), t.p99LatencyMs.absoluteMax, candidateRequests >= minSamples, undefined, candidateLatency, t.statistics),
     judgePolicyViolations(verdict, figure(candidate, 'policyViolations'), t.policyViolations.max),
   ];
   if (!compareToBaseline) return verdicts;
@@ -75,13 +78,15 @@ export function evaluateGates(input: GateInput): Verdict[] {
         ),
     baselineP99 === undefined
       ? missingBaseline(verdict, GATE.p99Increase, figure(candidate, 'p99LatencyMs'), t.p99LatencyMs.maxIncrease)
-      : judgeLimit(
+      : judgeP99(
           verdict,
           GATE.p99Increase,
           figure(candidate, 'p99LatencyMs'),
           baselineP99 + t.p99LatencyMs.maxIncrease,
           enoughForComparison,
           baselineP99,
+          candidateLatency,
+          t.statistics,
         ),
     baselineCost === undefined
       ? missingBaseline(verdict, GATE.costIncrease, figure(candidate, 'costPerRequest'), t.costPerRequest.maxRelativeIncrease)
@@ -158,6 +163,36 @@ function judgeWithTest(
   if (pValue >= alpha)
     return verdict(gate, { status: 'inconclusive', measured, limit, ...withBaseline, pValue, note: `limit exceeded but not significant at alpha ${alpha}` });
   return verdict(gate, { status: 'failed', measured, limit, ...withBaseline, pValue });
+}
+
+/**
+ * A p99 above its limit fails only if the tail says so: with the candidate's histogram, the share of requests
+ * beyond the limit must exceed 1 % significantly (exact binomial test at `alpha`; H0: the true p99 ≤ limit).
+ * Buckets straddling the limit do not count against the candidate. Without a histogram: the plain limit.
+ */
+function judgeP99(
+  verdict: MakeVerdict,
+  gate: string,
+  measured: number | undefined,
+  limit: number,
+  enoughSamples: boolean,
+  baseline: number | undefined,
+  distribution: LatencyDistribution | undefined,
+  statistics: GateThresholds['statistics'],
+): Verdict {
+  if (distribution === undefined) return judgeLimit(verdict, gate, measured, limit, enoughSamples, baseline);
+  const withBaseline = baseline === undefined ? {} : { baseline };
+  if (measured === undefined) return verdict(gate, { status: 'inconclusive', measured: null, limit, ...withBaseline, note: 'figure missing' });
+  if (measured <= limit) return verdict(gate, { status: 'passed', measured, limit, ...withBaseline });
+  const n = distribution.count;
+  if (!enoughSamples || n < statistics.minSamplesPerVersion)
+    return verdict(gate, { status: 'inconclusive', measured, limit, ...withBaseline, note: 'limit exceeded on too few samples' });
+  const beyond = latencyBuckets(distribution.buckets).reduce((sum, [lower, , count]) => (lower >= limit ? sum + count : sum), 0);
+  const pValue = binomialUpperTail(beyond, n, 0.01);
+  const note = `${beyond} of ${n} requests beyond ${Math.round(limit)} ms (a p99 within the limit allows 1 %)`;
+  if (pValue >= statistics.alpha)
+    return verdict(gate, { status: 'inconclusive', measured, limit, ...withBaseline, pValue, note: `${note}: not significant at alpha ${statistics.alpha}` });
+  return verdict(gate, { status: 'failed', measured, limit, ...withBaseline, pValue, note });
 }
 
 /** Zero tolerance: any violation fails, whatever the sample size. */

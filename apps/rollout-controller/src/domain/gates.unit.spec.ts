@@ -1,6 +1,6 @@
 import { DEFAULT_GATE_THRESHOLDS } from './constants';
 import { evaluateExternalGate, evaluateGates, GATE } from './gates';
-import { normalCdf, oneProportionZTest, twoProportionZTest } from './statistics';
+import { binomialUpperTail, normalCdf, oneProportionZTest, twoProportionZTest } from './statistics';
 import type { Figures } from './types';
 
 const base: Figures = { requests: 1000, errorRate: 0.01, p99LatencyMs: 500, costPerRequest: 0.01, policyViolations: 0 };
@@ -78,5 +78,46 @@ describe('gates (seed defaults)', () => {
     expect(evaluateExternalGate('evals', 0.5, undefined, { name: 'evals', min: 0.9 }, 'x').status).toBe('failed');
     expect(evaluateExternalGate('evals', 0.95, undefined, { name: 'evals', min: 0.9 }, 'x').status).toBe('passed');
     expect(evaluateExternalGate('evals', 0.95, undefined, undefined, 'x').status).toBe('inconclusive');
+  });
+});
+
+describe('p99 gates with the latency distribution (tail test)', () => {
+  // Test-only bridge to the producer of the wire format, so the buckets are exactly what the aggregator sends.
+  const { LatencyHistogram } = jest.requireActual('../../../metrics-aggregator/src/aggregation/latency-histogram') as typeof import('../../../metrics-aggregator/src/aggregation/latency-histogram');
+  const distribution = (values: number[]) => {
+    const histogram = new LatencyHistogram();
+    values.forEach((v) => histogram.record(v));
+    const json = histogram.toJSON();
+    return { scheme: json.scheme, count: json.count, buckets: json.buckets };
+  };
+  const sample = (n: number, beyond: number, limit: number) => [...Array.from({ length: n - beyond }, (_, i) => 300 + (i % 500)), ...Array.from({ length: beyond }, () => limit * 1.1)];
+  const judgeP99 = (values: number[], measured: number) =>
+    evaluateGates({
+      candidate: { ...base, requests: values.length, p99LatencyMs: measured },
+      candidateLatency: distribution(values),
+      baseline: { ...base, p99LatencyMs: 1_196 },
+      compareToBaseline: true,
+      thresholds: DEFAULT_GATE_THRESHOLDS,
+      snapshotEventId: 's1',
+    }).find((v) => v.gate === GATE.p99Increase)!;
+
+  it('noise: a p99 just above the limit with a tail share near 1 % is inconclusive, not a rollback', () => {
+    const verdict = judgeP99(sample(387, 5, 1_396), 1_444);
+    expect(verdict).toMatchObject({ status: 'inconclusive', measured: 1_444, limit: 1_396 });
+    expect(verdict.pValue).toBeGreaterThan(0.05);
+    expect(verdict.note).toContain('5 of 387 requests beyond 1396 ms');
+  });
+
+  it('a heavy tail beyond the limit fails, with the p-value', () => {
+    const verdict = judgeP99(sample(400, 40, 1_396), 1_540);
+    expect(verdict.status).toBe('failed');
+    expect(verdict.pValue).toBeLessThan(1e-6);
+  });
+
+  it('exact binomial tail', () => {
+    expect(binomialUpperTail(0, 10, 0.1)).toBe(1);
+    expect(binomialUpperTail(1, 1, 0.5)).toBeCloseTo(0.5, 12);
+    expect(binomialUpperTail(3, 10, 0.1)).toBeCloseTo(1 - (0.9 ** 10 + 10 * 0.1 * 0.9 ** 9 + 45 * 0.01 * 0.9 ** 8), 10);
+    expect(binomialUpperTail(11, 10, 0.1)).toBe(0);
   });
 });

@@ -44,3 +44,20 @@ export function oneProportionZTest(successes: number, trials: number, p0: number
   const z = (successes / trials - p0) / Math.sqrt((p0 * (1 - p0)) / trials);
   return { z, pValue: 1 - normalCdf(z) };
 }
+
+/**
+ * Exact one-sided binomial test (H1: p > p0): P(X ≥ successes) for X ~ Binomial(trials, p0).
+ * Summed term by term (ratio recurrence) below the count, normal approximation beyond 5,000 successes.
+ */
+export function binomialUpperTail(successes: number, trials: number, p0: number): number {
+  if (successes <= 0) return 1;
+  if (successes > trials) return 0;
+  if (successes > 5_000) return 1 - normalCdf((successes - 0.5 - trials * p0) / Math.sqrt(trials * p0 * (1 - p0)));
+  let term = Math.exp(trials * Math.log1p(-p0));
+  let below = 0;
+  for (let i = 0; i < successes; i++) {
+    below += term;
+    term *= ((trials - i) / (i + 1)) * (p0 / (1 - p0));
+  }
+  return Math.max(0, 1 - below);
+}

@@ -26,6 +26,13 @@ export interface StageSpec {
   rampMs?: number;
 }
 
+/** A latency histogram as metrics.snapshot carries it (`log2-7` buckets, sparse [indexDelta, count, …]). */
+export interface LatencyDistribution {
+  scheme: 'log2-7';
+  count: number;
+  buckets: number[];
+}
+
 /** Flat per-version figures as in `metrics.snapshot`'s `versions` map (requests, errorRate, p99LatencyMs, …). */
 export type Figures = Readonly<Record<string, number>>;
 
