@@ -2,7 +2,8 @@
  * `npm run bench`: every benchmark, each with its baseline measured in the same run, against the
  * targets the issues name. Starts a local Kafka broker unless KAFKA_BROKERS is set; uses the
  * PostgreSQL at DATABASE_URL (default local) in fresh databases. `npm run bench -- foundation`
- * (or `telemetry`) runs one group. Results are also written to bench/results/latest.json.
+ * (or `telemetry`, `routing`, `rollback`) runs one group (`routing` needs neither Kafka nor PostgreSQL). Results are also
+ * written to bench/results/latest.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +14,8 @@ import { runMessagingBench } from './messaging.bench';
 import { runAggregationBench } from './aggregation.bench';
 import { runAgentSdkBench } from './agent-sdk.bench';
 import { runMetricsAggregatorBench } from './metrics-aggregator.bench';
+import { runRouteBench } from './route.bench';
+import { runRollbackLatencyBench } from './rollback-latency.bench';
 
 interface Check {
   figure: string;
@@ -31,8 +34,8 @@ async function main(): Promise<void> {
   const check = (figure: string, value: number, target: string, ok: boolean) => checks.push({ figure, value, target, ok });
 
   let brokers = process.env.KAFKA_BROKERS;
-  const broker = brokers ? undefined : await startKafkaBroker();
-  brokers ??= broker!.brokers;
+  const broker = brokers || group === 'routing' ? undefined : await startKafkaBroker();
+  brokers ??= broker?.brokers ?? ''; // the routing group needs no broker
   try {
     if (group === 'all' || group === 'foundation') {
       const store = await runEventStoreBench();
@@ -71,6 +74,24 @@ async function main(): Promise<void> {
         check('aggregator: snapshot p99 ms after window close (1 s windows)', aggregator.latency.p99Ms, '≤ 500', aggregator.latency.p99Ms <= 500);
         check('aggregator: snapshot p50 ms after window close', aggregator.latency.p50Ms, 'baseline', true);
       }
+    }
+    if (group === 'all' || group === 'routing') {
+      const routing = runRouteBench();
+      results.routing = routing;
+      const us = (ns: number) => ns / 1000;
+      for (const [name, figures] of [['cached session', routing.cachedSession], ['new session', routing.newSession]] as const) {
+        check(`route(), ${routing.versions} live versions, ${name}: median µs`, us(figures.medianNs), '≤ 1', figures.medianNs <= 1_000);
+        check(`route(), ${routing.versions} live versions, ${name}: p99 µs`, us(figures.p99Ns), '≤ 5', figures.p99Ns <= 5_000);
+      }
+      check('route(), cold instance, pinned by sessionStartedAt: median µs', us(routing.coldPinned.medianNs), 'baseline', true);
+      check('timing one empty call (included above): median µs', us(routing.timerBaseline.medianNs), 'baseline', true);
+    }
+    if (group === 'all' || group === 'rollback') {
+      const rollback = await runRollbackLatencyBench({ brokers });
+      results.rollbackLatency = rollback;
+      check(`first breaching request → rollback applied in the SDK, median ms (${rollback.trials.length} trials, window ${fmt(rollback.windowMs)} ms)`, rollback.medianMs, `≤ ${fmt(rollback.windowMs + 1_000)}`, rollback.medianMs <= rollback.windowMs + 1_000);
+      check('  same, worst trial ms', rollback.maxMs, `≤ ${fmt(rollback.windowMs + 1_000)}`, rollback.maxMs <= rollback.windowMs + 1_000);
+      check('  Flagger reference: interval 60 s × 5 failed checks, ms', 300_000, 'baseline', true);
     }
   } finally {
     await broker?.stop();

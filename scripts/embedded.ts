@@ -3,6 +3,7 @@
  * the in-process message bus and embedded PostgreSQL (PGlite). No Kafka, no database server.
  */
 import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
 import { INestApplication } from '@nestjs/common';
 import { loadConfig, SERVICE_NAMES } from '@iris/config';
 import { JsonLogger } from '@iris/observability';
@@ -25,6 +26,9 @@ async function main(): Promise<void> {
     process.env.METRICS_IDLE_PARTITION_MS ??= '2000';
   }
   const env: NodeJS.ProcessEnv = { ...process.env, IRIS_MODE: 'embedded' };
+  // The demo acts through the HTTP APIs like an operator would, with a token of its own.
+  const demoToken = `iris-demo-${randomBytes(16).toString('hex')}`;
+  if (demo) env.IRIS_AUTH_TOKENS = [env.IRIS_AUTH_TOKENS, `iris-demo:operator:${demoToken}`].filter(Boolean).join(',');
   const logLevel = (env.LOG_LEVEL ?? 'warn') as 'warn';
   // Each service gets its own port: its default (3001–3005), or IRIS_PORT_BASE + 1…5.
   const portBase = env.IRIS_PORT_BASE === undefined ? undefined : Number(env.IRIS_PORT_BASE);
@@ -46,11 +50,13 @@ async function main(): Promise<void> {
     const url = listeningUrl(app);
     process.stdout.write(`  ${name.padEnd(width)}  ${url}   (health: ${url}/health/ready)\n`);
   }
-  const stopDemo = demo ? await startDemo(infrastructure.bus, (line) => process.stdout.write(line)) : undefined;
   if (demo) {
-    process.stdout.write('\nDemo (IRIS_DEMO=off to disable): a simulated agent "support-bot" sends telemetry for v1 (stable) and v2 (a worse\n');
-    process.stdout.write('candidate); the metrics-aggregator prints each closed window (5 s, event time) as a rollout gate would see it:\n\n');
+    process.stdout.write('\nDemo (IRIS_DEMO=off to disable): the support-bot versions of examples/agents are registered; a simulated agent\n');
+    process.stdout.write('routes every session with the SDK and reports through it; 1.1.0 is rolled out stage by stage on the aggregator\'s\n');
+    process.stdout.write('5-second windows, then 2.0.0 (a bad candidate) is rolled back automatically. Windows, routing tables, decisions:\n\n');
   }
+  const url = (name: string) => listeningUrl(apps.find((a) => a.name === name)!.app);
+  const stopDemo = demo ? await startDemo(infrastructure.bus, { registry: url('registry'), rolloutController: url('rollout-controller'), token: demoToken }, (line) => process.stdout.write(line)) : undefined;
   process.stdout.write('\nPress Ctrl-C to stop.\n');
 
   closeOnSignals(logger, sharedConfig.shutdownTimeoutMs, async () => {

@@ -31,10 +31,14 @@ describe('npm start: the embedded default (no Kafka, no database server)', () =>
       const forbidden = await fetch(`http://127.0.0.1:3101/v1/config`, { headers: { authorization: 'Bearer viewer-token-0123456789' } });
       expect(forbidden.status).toBe(403);
       expect(((await forbidden.json()) as { message: string }).message).toMatch(/needs "admin"/);
-      // The demo: a simulated agent's telemetry, aggregated into per-version windows and printed.
+      // The demo: versions registered, a routed simulated agent's telemetry aggregated into windows, a rollout advancing.
       await new Promise<void>((done, fail) => {
-        const timer = setTimeout(() => fail(new Error(`no demo window printed:\n${output}`)), 60_000);
-        const check = () => /support-bot\s+v1: \d+ req, errors [\d.]+%, p99 [\d,]+ ms/.test(output) && (clearTimeout(timer), done());
+        const timer = setTimeout(() => fail(new Error(`the demo did not get through its first stage:\n${output}`)), 90_000);
+        const check = () =>
+          /registered support-bot 1\.1\.0 = sha256:[0-9a-f]{32} \(minor change\)/.test(output) &&
+          /support-bot\s+1\.0\.0: \d+ req, errors [\d.]+%, p99 [\d,]+ ms/.test(output) &&
+          /routing r\d+: 1\.0\.0 active 90% \| 1\.1\.0 canary 10%/.test(output) &&
+          (clearTimeout(timer), done());
         child.stdout.on('data', check);
         check();
       });

@@ -1,7 +1,7 @@
 export { IrisAgentClient } from './iris-agent-client';
-export type { BusClientOptions, CloseOptions, CloseResult, KafkaClientOptions } from './iris-agent-client';
+export type { BusClientOptions, ClientRouteRequest, CloseOptions, CloseResult, KafkaClientOptions } from './iris-agent-client';
 export { CLIENT_DEFAULTS } from './options';
-export type { AgentIdentity, IrisAgentClientOptions, TelemetryBufferOptions } from './options';
+export type { AgentIdentity, IrisAgentClientOptions, RoutingOptions, TelemetryBufferOptions } from './options';
 export type {
   EventTime,
   FeedbackInput,
@@ -18,3 +18,13 @@ export { rateLimitedLogger, silentAgentLogger, stderrJsonLogger } from './logger
 export type { AgentSdkLogger, AgentSdkLogLevel } from './logger';
 export { buildTelemetryEvent } from './telemetry-encoder';
 export { EventIdGenerator } from './event-id';
+export { route, routeSession, asCompiled, epochAt } from './routing/route';
+export type { RouteDecision, RouteOptions, RouteReason, RouteRequest, SessionRequest, SessionTime, ShadowRoute } from './routing/route';
+export { compileRoutingTable } from './routing/compiled-table';
+export type { CompiledRoutingTable, RoutingDecisionData } from './routing/compiled-table';
+export { SessionRouter, DEFAULT_MAX_CACHED_SESSIONS } from './routing/session-router';
+export type { SessionRouterOptions } from './routing/session-router';
+export { RoutingSubscriber } from './routing/routing-subscriber';
+export type { EndOffsetsProbe, PartitionEnd, RoutingChange, RoutingChangeListener, RoutingSubscriberOptions, RoutingSubscriberStats } from './routing/routing-subscriber';
+export { embeddedEndOffsets, kafkaEndOffsets } from './routing/end-offsets';
+export { agentSeed, sessionHash, unitPoint } from './routing/session-hash';

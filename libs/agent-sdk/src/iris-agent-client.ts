@@ -1,7 +1,12 @@
 import { KafkaConnectionConfig, KafkaMessageBus, MessageBus } from '@iris/messaging';
 import { EventIdGenerator } from './event-id';
-import { AgentSdkLogger, rateLimitedLogger } from './logger';
-import { AgentIdentity, IrisAgentClientOptions, resolveClientOptions, TelemetryBufferOptions } from './options';
+import { AgentSdkLogger, rateLimitedLogger, silentAgentLogger } from './logger';
+import { AgentIdentity, IrisAgentClientOptions, resolveClientOptions, RoutingOptions, TelemetryBufferOptions } from './options';
+import { CompiledRoutingTable } from './routing/compiled-table';
+import { kafkaEndOffsets } from './routing/end-offsets';
+import { RouteDecision, RouteRequest } from './routing/route';
+import { RoutingChangeListener, RoutingSubscriber, RoutingSubscriberStats } from './routing/routing-subscriber';
+import { SessionRouter } from './routing/session-router';
 import { TelemetryFlusher } from './telemetry-flusher';
 import {
   FeedbackInput,
@@ -24,7 +29,11 @@ export interface KafkaClientOptions extends AgentIdentity, TelemetryBufferOption
   requestTimeoutMs?: number;
   logger?: AgentSdkLogger;
   topic?: string;
+  routing?: RoutingOptions;
 }
+
+/** A route request; `agent` defaults to the client's. */
+export type ClientRouteRequest = Omit<RouteRequest, 'agent'> & { agent?: string };
 
 export type BusClientOptions = Omit<IrisAgentClientOptions, 'transport'>;
 
@@ -43,10 +52,14 @@ export interface CloseResult {
 /**
  * The Iris SDK an agent embeds. Telemetry calls are fire-and-forget: they return synchronously, never
  * wait on Kafka and never throw; a background flusher batches, validates, publishes and retries.
- * (Routing — route() — will live here too.)
+ * route() answers locally from the routing tables a background subscriber keeps (no network call per request).
  */
 export class IrisAgentClient implements TelemetryRecorder {
   private readonly flusher: TelemetryFlusher;
+  private readonly agent: string;
+  private readonly defaultVersionId: string;
+  private readonly router: SessionRouter;
+  private readonly routing?: RoutingSubscriber;
   private readonly ids = new EventIdGenerator();
   private readonly transport: MessageBus;
   private readonly ownsTransport: boolean;
@@ -65,26 +78,52 @@ export class IrisAgentClient implements TelemetryRecorder {
       { agent: resolved.agent, versionId: resolved.versionId, environment: resolved.environment },
       resolved,
     );
+    this.agent = resolved.agent;
+    const routing = resolved.routing;
+    this.defaultVersionId = routing?.defaultVersionId ?? resolved.versionId;
+    if (routing) {
+      this.routing = new RoutingSubscriber({
+        bus: resolved.transport,
+        agents: routing.agents,
+        topic: routing.topic,
+        groupId: routing.groupId,
+        logger: resolved.logger,
+        endOffsets: routing.endOffsets,
+        settleMs: routing.settleMs,
+      });
+      void this.routing.start();
+    }
+    const subscriber = this.routing;
+    this.router = new SessionRouter({
+      tables: subscriber ? (agent) => subscriber.table(agent) : () => undefined,
+      defaultVersionId: this.defaultVersionId,
+      maxCachedSessions: routing?.maxCachedSessions,
+    });
   }
 
   /** A client publishing to Kafka through its own KafkaMessageBus (closed by close()). */
   static forKafka(options: KafkaClientOptions): IrisAgentClient {
     const { brokers, clientId, ssl, sasl, connectionTimeoutMs, requestTimeoutMs, ...clientOptions } = options;
     const logger = clientOptions.logger;
+    const connection: KafkaConnectionConfig = {
+      brokers: typeof brokers === 'string' ? brokers.split(',').map((b) => b.trim()).filter(Boolean) : brokers,
+      clientId: clientId ?? `iris-agent-${options.agent}`,
+      ssl,
+      sasl,
+      connectionTimeoutMs,
+      requestTimeoutMs,
+    };
     const transport = new KafkaMessageBus({
-      connection: {
-        brokers: typeof brokers === 'string' ? brokers.split(',').map((b) => b.trim()).filter(Boolean) : brokers,
-        clientId: clientId ?? `iris-agent-${options.agent}`,
-        ssl,
-        sasl,
-        connectionTimeoutMs,
-        requestTimeoutMs,
-      },
+      connection,
       // kafkajs logs every reconnect attempt: keep an outage from flooding the agent's logs.
       logger: logger ? rateLimitedLogger(logger, 10_000) : undefined,
       clientLogLevel: 'error',
     });
-    return new IrisAgentClient({ ...clientOptions, transport, ownsTransport: true });
+    const routing = clientOptions.routing && {
+      ...clientOptions.routing, // exact readiness: read the routing topic's end offsets with the same connection
+      endOffsets: clientOptions.routing.endOffsets ?? kafkaEndOffsets(connection, logger ? rateLimitedLogger(logger, 10_000) : silentAgentLogger),
+    };
+    return new IrisAgentClient({ ...clientOptions, routing, transport, ownsTransport: true });
   }
 
   /** A client publishing through an existing bus (e.g. EmbeddedMessageBus); the bus stays open on close(). */
@@ -106,6 +145,48 @@ export class IrisAgentClient implements TelemetryRecorder {
 
   recordFeedback(input: FeedbackInput): void {
     this.record('agent.feedback.recorded', input);
+  }
+
+  /**
+   * Which version serves this request of a session: synchronous, local (no network call), never throws.
+   * Without a table (none received yet, routing not configured) it answers the default version, reason 'fallback'.
+   * Keep `decision.pin` in the session's state and pass it back as `pinnedVersionId`, or pass `sessionStartedAt`:
+   * any instance then gives the session the same version.
+   */
+  route(request: ClientRouteRequest): RouteDecision {
+    try {
+      return this.router.routeFor(request.agent ?? this.agent, request);
+    } catch (error) {
+      this.logger.log('error', 'route() failed; serving the default version', { error: (error as Error)?.message });
+      return { versionId: this.defaultVersionId, reason: 'fallback', revision: 0, shadow: [], pin: this.defaultVersionId };
+    }
+  }
+
+  /** Resolves true once the routing tables are caught up with the topic, false after `timeoutMs` (never rejects). */
+  async ready(options: { timeoutMs?: number } = {}): Promise<boolean> {
+    if (!this.routing) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((done) => (timer = setTimeout(() => done(false), options.timeoutMs ?? 30_000)));
+    try {
+      return await Promise.race([this.routing.ready().then(() => true), timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The agent's current routing table (default: the client's agent), if one was received. */
+  routingTable(agent: string = this.agent): CompiledRoutingTable | undefined {
+    return this.routing?.table(agent);
+  }
+
+  /** Listens to routing table changes; returns a function that unregisters the listener. */
+  onRoutingChange(listener: RoutingChangeListener): () => void {
+    return this.routing?.onChange(listener) ?? (() => undefined);
+  }
+
+  /** Routing counters (null when routing is not configured). */
+  routingStats(): RoutingSubscriberStats | null {
+    return this.routing?.stats() ?? null;
   }
 
   stats(): TelemetryStats {
@@ -132,6 +213,7 @@ export class IrisAgentClient implements TelemetryRecorder {
   }
 
   private async closeOnce(timeoutMs: number): Promise<CloseResult> {
+    await this.routing?.stop();
     const unflushed = await this.flusher.drainAndStop(timeoutMs);
     if (unflushed > 0) {
       this.logger.log('warn', 'telemetry client closed with unsent events', { unflushed, timeoutMs });

@@ -2,6 +2,8 @@ import { TOPICS } from '@iris/contracts';
 import type { MessageBus } from '@iris/messaging';
 import { AgentSdkConfigError } from './errors';
 import { AgentSdkLogger, stderrJsonLogger } from './logger';
+import type { EndOffsetsProbe } from './routing/routing-subscriber';
+import { DEFAULT_MAX_CACHED_SESSIONS } from './routing/session-router';
 
 /** Bounded buffering and flushing. */
 export interface TelemetryBufferOptions {
@@ -32,6 +34,29 @@ export interface AgentIdentity {
   environment?: string;
 }
 
+/** Local routing: the client follows the routing tables the control plane publishes (see route()). */
+export interface RoutingOptions {
+  /** Agents whose tables are followed. Default: the client's agent. */
+  agents?: string[];
+  /** Version served while an agent has no table yet. Default: the client's versionId. */
+  defaultVersionId?: string;
+  /** Default iris.routing.v1. */
+  topic?: string;
+  /** Default: a fresh unique consumer group per client (reads the compacted topic from the beginning). */
+  groupId?: string;
+  /** Sessions remembered per agent (bounded LRU). Default 100,000. */
+  maxCachedSessions?: number;
+  /** Exact readiness for buses the client cannot probe itself (forKafka and the embedded bus need nothing). */
+  endOffsets?: EndOffsetsProbe;
+  /** See RoutingSubscriberOptions.settleMs. Default 2,000 ms. */
+  settleMs?: number;
+}
+
+export interface ResolvedRoutingOptions extends Omit<Required<RoutingOptions>, 'groupId' | 'endOffsets'> {
+  groupId?: string;
+  endOffsets?: EndOffsetsProbe;
+}
+
 export interface IrisAgentClientOptions extends AgentIdentity, TelemetryBufferOptions {
   transport: MessageBus;
   /** close() also closes the transport. Default false (the factories set it for transports they create). */
@@ -43,9 +68,14 @@ export interface IrisAgentClientOptions extends AgentIdentity, TelemetryBufferOp
   logInvalidEvery?: number;
   /** Minimum time between two overflow / publish-failure log lines. Default 10 s. */
   logIntervalMs?: number;
+  /** Starts following routing tables (route() answers from them). Without it, route() always falls back. */
+  routing?: RoutingOptions;
 }
 
-export type ResolvedClientOptions = Required<Omit<IrisAgentClientOptions, 'environment'>> & { environment: string };
+export type ResolvedClientOptions = Required<Omit<IrisAgentClientOptions, 'environment' | 'routing'>> & {
+  environment: string;
+  routing?: ResolvedRoutingOptions;
+};
 
 export const CLIENT_DEFAULTS = {
   maxBufferedEvents: 10_000,
@@ -76,6 +106,7 @@ export function resolveClientOptions(options: IrisAgentClientOptions): ResolvedC
     versionId: options.versionId,
     transport: options.transport,
     environment: options.environment ?? 'production',
+    routing: options.routing ? resolveRoutingOptions(options.routing, options) : undefined,
   };
   for (const name of Object.keys(CLIENT_DEFAULTS) as Array<keyof typeof CLIENT_DEFAULTS>) {
     const value = resolved[name];
@@ -90,6 +121,24 @@ export function resolveClientOptions(options: IrisAgentClientOptions): ResolvedC
     throw new AgentSdkConfigError('retryBackoffMaxMs must be ≥ retryBackoffMinMs');
   }
   return resolved;
+}
+
+function resolveRoutingOptions(routing: RoutingOptions, identity: AgentIdentity): ResolvedRoutingOptions {
+  const agents = routing.agents ?? [identity.agent];
+  if (!Array.isArray(agents) || agents.length === 0) throw new AgentSdkConfigError('routing.agents must list at least one agent');
+  agents.forEach((agent, i) => requireText(`routing.agents[${i}]`, agent));
+  const defaultVersionId = routing.defaultVersionId ?? identity.versionId;
+  requireText('routing.defaultVersionId', defaultVersionId);
+  const maxCachedSessions = routing.maxCachedSessions ?? DEFAULT_MAX_CACHED_SESSIONS;
+  if (!Number.isInteger(maxCachedSessions) || maxCachedSessions < 4) {
+    throw new AgentSdkConfigError(`routing.maxCachedSessions must be an integer ≥ 4, got ${String(maxCachedSessions)}`);
+  }
+  const settleMs = routing.settleMs ?? 2_000;
+  if (!Number.isInteger(settleMs) || settleMs < 0) throw new AgentSdkConfigError(`routing.settleMs must be an integer ≥ 0, got ${String(settleMs)}`);
+  if (routing.groupId !== undefined) requireText('routing.groupId', routing.groupId);
+  const topic = routing.topic ?? TOPICS.routing.name;
+  requireText('routing.topic', topic);
+  return { agents: [...new Set(agents)], defaultVersionId, topic, groupId: routing.groupId, maxCachedSessions, endOffsets: routing.endOffsets, settleMs };
 }
 
 function requireText(name: string, value: unknown): void {

@@ -1,0 +1,104 @@
+import { iso, routingDecision, sessionIds, version } from '../testing/routing-tables';
+import { compileRoutingTable, CompiledRoutingTable } from './compiled-table';
+import { SessionCache } from './session-cache';
+import { SessionRouter } from './session-router';
+
+const AGENT = 'support-bot';
+const T0 = Date.parse('2030-01-01T00:00:00Z');
+const MINUTE = 60_000;
+
+const e1 = { revision: 1, effectiveAt: iso(T0), weights: { v1: 0.95, v2: 0.05 } };
+const e2 = { revision: 2, effectiveAt: iso(T0 + 10 * MINUTE), weights: { v1: 0.5, v2: 0.5 } };
+const r1 = compileRoutingTable(routingDecision(AGENT, 1, { versions: [version('v1', 0.95), version('v2', 0.05, { state: 'canary' })], epochs: [e1] }));
+const r2 = compileRoutingTable(routingDecision(AGENT, 2, { versions: [version('v1', 0.5), version('v2', 0.5, { state: 'canary' })], epochs: [e1, e2] }));
+
+/** A router whose table can be swapped, as the subscriber does. */
+function routerWith(initial: CompiledRoutingTable | undefined, maxCachedSessions?: number) {
+  let table = initial;
+  const router = new SessionRouter({ tables: (agent) => (agent === AGENT ? table : undefined), defaultVersionId: 'v0', maxCachedSessions });
+  return { router, set: (next: CompiledRoutingTable) => (table = next) };
+}
+
+describe('SessionRouter', () => {
+  it('two instances agree on a session placed under an older revision: one by its cache, the other by sessionStartedAt', () => {
+    const a = routerWith(r1);
+    const startedAt = T0 + MINUTE;
+    const sessions = sessionIds(5_000);
+    const first = sessions.map((sessionId) => a.router.route({ agent: AGENT, sessionId }, startedAt).versionId);
+    a.set(r2);
+    const b = routerWith(r2); // another instance: never saw these sessions
+    const now = T0 + 20 * MINUTE;
+    sessions.forEach((sessionId, i) => {
+      expect(a.router.route({ agent: AGENT, sessionId }, now)).toMatchObject({ versionId: first[i], reason: 'pinned' });
+      expect(b.router.route({ agent: AGENT, sessionId, sessionStartedAt: startedAt }, now).versionId).toBe(first[i]);
+    });
+    // new sessions follow the new weights (~50/50 instead of 95/5)
+    const fresh = sessionIds(10_000, 'new').map((sessionId) => b.router.route({ agent: AGENT, sessionId }, now));
+    expect(Math.abs(fresh.filter((d) => d.versionId === 'v2').length / fresh.length - 0.5)).toBeLessThan(0.02);
+    expect(fresh.every((d) => d.reason === 'weighted')).toBe(true);
+  });
+
+  it('the pin token gives the same answer on an instance without cache', () => {
+    const a = routerWith(r1);
+    const pins = sessionIds(1_000).map((sessionId) => a.router.route({ agent: AGENT, sessionId }, T0 + MINUTE).pin);
+    const b = routerWith(r2);
+    sessionIds(1_000).forEach((sessionId, i) => {
+      expect(b.router.route({ agent: AGENT, sessionId, pinnedVersionId: pins[i] }, T0 + 20 * MINUTE).versionId).toBe(pins[i]);
+    });
+  });
+
+  it('a cached session follows its version when that one starts migrating its sessions', () => {
+    const a = routerWith(r1);
+    const onV2 = sessionIds(2_000).filter((sessionId) => a.router.route({ agent: AGENT, sessionId }, T0 + MINUTE).versionId === 'v2');
+    expect(onV2.length).toBeGreaterThan(0);
+    a.set(compileRoutingTable(routingDecision(AGENT, 3, { versions: [version('v1', 1), version('v2', 0, { state: 'draining', existingSessions: 'migrate' })] })));
+    for (const sessionId of onV2) {
+      expect(a.router.route({ agent: AGENT, sessionId }, T0 + 2 * MINUTE)).toMatchObject({ versionId: 'v1', reason: 'migrated', previousVersionId: 'v2' });
+      expect(a.router.route({ agent: AGENT, sessionId }, T0 + 3 * MINUTE)).toMatchObject({ versionId: 'v1', reason: 'pinned' }); // moved once
+    }
+  });
+
+  it('remembers when it first saw a session: maxSessionAgeMs applies without sessionStartedAt', () => {
+    const draining = compileRoutingTable(
+      routingDecision(AGENT, 4, { versions: [version('v1', 0, { state: 'draining' }), version('v2', 1)], maxSessionAgeMs: 30 * MINUTE }),
+    );
+    const a = routerWith(draining);
+    expect(a.router.route({ agent: AGENT, sessionId: 's1', pinnedVersionId: 'v1' }, T0)).toMatchObject({ versionId: 'v1', reason: 'pinned' });
+    expect(a.router.route({ agent: AGENT, sessionId: 's1' }, T0 + 29 * MINUTE)).toMatchObject({ versionId: 'v1', reason: 'pinned' });
+    expect(a.router.route({ agent: AGENT, sessionId: 's1' }, T0 + 31 * MINUTE)).toMatchObject({ versionId: 'v2', reason: 'migrated' });
+  });
+
+  it('serves the default version before any table arrives, and keeps its cache bounded', () => {
+    const empty = routerWith(undefined);
+    expect(empty.router.route({ agent: AGENT, sessionId: 's1' }, T0)).toMatchObject({ versionId: 'v0', reason: 'fallback', revision: 0 });
+    expect(empty.router.route({ agent: 'other-agent', sessionId: 's1' }, T0)).toMatchObject({ versionId: 'v0', reason: 'fallback' });
+    const bounded = routerWith(r1, 1_000);
+    for (const sessionId of sessionIds(10_000)) bounded.router.route({ agent: AGENT, sessionId }, T0);
+    expect(bounded.router.cachedSessions(AGENT)).toBeLessThanOrEqual(1_000);
+  });
+});
+
+describe('SessionCache', () => {
+  const entry = (cache: SessionCache, id: string) => cache.get(0, id)?.versionId;
+
+  it('keeps the most recently used entries of a set and evicts its least recent one', () => {
+    const cache = new SessionCache(4); // one set of 4 ways: every hash lands in it
+    for (const id of ['a', 'b', 'c', 'd']) cache.add(0, id, `v-${id}`, 0);
+    expect(entry(cache, 'a')).toBe('v-a'); // a is now the most recent
+    cache.add(0, 'e', 'v-e', 0); // evicts b, the least recent
+    expect(entry(cache, 'b')).toBeUndefined();
+    expect(['a', 'c', 'd', 'e'].map((id) => entry(cache, id))).toEqual(['v-a', 'v-c', 'v-d', 'v-e']);
+    expect(cache.size).toBe(4);
+  });
+
+  it('updates in place and never holds more than its capacity', () => {
+    const cache = new SessionCache(1_000);
+    for (let i = 0; i < 10_000; i++) cache.add(i * 2654435761, `s-${i}`, 'v1', i);
+    expect(cache.size).toBeLessThanOrEqual(1_000);
+    expect(cache.capacity).toBe(1_000);
+    const slot = cache.find(9_999 * 2654435761, 's-9999');
+    cache.update(slot, 'v2', 5);
+    expect(cache.get(9_999 * 2654435761, 's-9999')).toEqual({ versionId: 'v2', startedAtMs: 5 });
+    expect(() => new SessionCache(3)).toThrow(RangeError);
+  });
+});
