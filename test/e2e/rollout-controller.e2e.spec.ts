@@ -1,4 +1,5 @@
 import { createFreshDatabase, dropDatabase, uniqueName } from '@iris/testing';
+import { SEED_QUALITY_GATES } from '../../apps/rollout-controller/src/domain/testing/quality-gates';
 import { freePort, spawnService, ServiceProcess } from '../support/service-process';
 import { ensureIrisTopics } from '../support/telemetry-stream';
 import {
@@ -144,6 +145,30 @@ describe('rollout-controller on real Kafka and PostgreSQL', () => {
     expect(again.status).toBe(409);
     expect(again.body.code).toBe('ROLLOUT_COOLDOWN');
     await Promise.all([routing.stop(), audit.stop()]);
+  });
+
+  it("takes the seed's quality_gates.yaml as it is and judges posted eval results gate by gate", async () => {
+    const agent = uniqueName('agent');
+    await publisher.publish(registered(agent, 'v1', '1.0.0'), registered(agent, 'v2', '1.1.0'));
+    const { base } = await startController();
+    expect((await startRollout(base, agent, { candidateVersionId: 'v1' })).status).toBe(201);
+    const started = await startRollout(base, agent, { candidateVersionId: 'v2', stages: FAST_STAGES, qualityGates: SEED_QUALITY_GATES });
+    expect(started.status).toBe(201);
+    expect(started.body.events[0].data.gates.external.map((g: { name: string }) => g.name)).toEqual(['quality_score', 'safety_score', 'regression_tests', 'latency', 'cost']);
+
+    const metrics = { offline_quality_score: 0.87, safety_checker_score: 0.96, critical_scenarios: [{ name: 'test_1', passed: true }, { name: 'test_2', passed: true }], p95_latency_ms: 1500 };
+    const posted = await call(base, 'POST', `/v1/agents/${agent}/rollout/eval-results`, OPERATOR_TOKEN, { metrics });
+    expect(posted.status).toBe(200);
+    expect(posted.body.verdicts.map((v: { gate: string; status: string }) => `${v.gate}:${v.status}`)).toEqual([
+      'external:quality_score:passed',
+      'external:safety_score:passed',
+      'external:regression_tests:passed',
+      'external:latency:passed',
+    ]);
+    expect(posted.body.missing).toEqual(['cost']);
+    const bad = await call(base, 'POST', `/v1/agents/${uniqueName('agent')}/rollouts`, OPERATOR_TOKEN, { candidateVersionId: 'v2', qualityGates: 'gates:\n- name: x\n  type: vibes\n' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors[0]).toMatchObject({ field: 'qualityGates', reason: expect.stringContaining('threshold or test_suite') });
   });
 
   it('answers conflicts with 409, retries idempotently, validates fields, enforces roles, and rebuilds from the log on restart', async () => {

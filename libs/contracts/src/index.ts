@@ -3,6 +3,7 @@ export { MAX_MESSAGE_BYTES, decodeMessage, encodeMessage, validateEvent } from '
 export { createEvent, causedBy } from './create-event';
 export { contractErrorMessage, formatPath, toContractIssues } from './issue-format';
 export { latencyBucketLowerBound, latencyBuckets } from './latency-buckets';
+export { parseYaml, YamlSyntaxError, type YamlObject, type YamlValue } from './yaml-reader';
 export type { EnvelopeOptions } from './create-event';
 export {
   EVENT_CATALOG,

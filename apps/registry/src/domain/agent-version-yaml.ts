@@ -2,7 +2,7 @@ import { parseAgentVersion, safeParseAgentVersion, type AgentVersionSpec } from 
 import { toContent } from './content';
 import { InvalidAgentVersionError, type AgentVersionIssue } from './errors';
 import { isJsonObject, type JsonObject, type JsonValue } from './json';
-import { parseYaml } from './yaml-reader';
+import { parseYaml } from '@iris/contracts';
 import { toYaml } from './yaml-writer';
 
 /**

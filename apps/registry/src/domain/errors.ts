@@ -27,17 +27,7 @@ export class InvalidSemverError extends Error {
 }
 
 /** YAML text outside the supported subset, or malformed; `line` is 1-based. */
-export class YamlSyntaxError extends Error {
-  readonly code = 'YAML_SYNTAX' as const;
-
-  constructor(
-    readonly line: number,
-    readonly reason: string,
-  ) {
-    super(`YAML line ${line}: ${reason}`);
-    this.name = 'YamlSyntaxError';
-  }
-}
+export { YamlSyntaxError } from '@iris/contracts';
 
 /** A value that has no canonical JSON form (NaN, ±Infinity, undefined in arrays, functions, …). */
 export class NotCanonicalizableError extends Error {

@@ -70,6 +70,6 @@ export {
   type LabelRejection,
   type RequiredBump,
 } from './semver-rules';
-export { parseYaml } from './yaml-reader';
+export { parseYaml } from '@iris/contracts';
 export { toYaml } from './yaml-writer';
 export { agentVersionFromYamlDocument, parseAgentVersionYaml, renderAgentVersionYaml, type ParseYamlOptions } from './agent-version-yaml';

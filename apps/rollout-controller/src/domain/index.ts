@@ -18,3 +18,4 @@ export {
   DEFAULT_ROLLBACK_LIMITS,
   defaultStagesFor,
 } from './constants';
+export { externalGatesFromQualityGates, resultsFromEvalMetrics, type GateResult, type QualityGateEntry } from './quality-gates';

@@ -55,6 +55,8 @@ export interface ExternalGateSpec {
   name: string;
   min?: number;
   max?: number;
+  /** Where results come from when eval results are posted whole (a quality_gates.yaml gate). */
+  source?: { metric: string } | { testSuite: string };
 }
 
 /** Deep-partial overrides accepted by StartRollout. */

@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { Public } from '@iris/auth';
 import { z } from 'zod';
-import { ExternalGateResultSchema, FleetPolicySchema, ReasonOptionalSchema, ReasonRequiredSchema, StartRolloutSchema, TargetingSchema } from './request-schemas';
+import { EvalResultsSchema, ExternalGateResultSchema, FleetPolicySchema, ReasonOptionalSchema, ReasonRequiredSchema, StartRolloutSchema, TargetingSchema } from './request-schemas';
 
 const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
 
@@ -41,6 +41,7 @@ export function buildOpenApiDocument() {
       '/v1/agents/{agent}/rollout/abort': action('Stop and restore the pre-rollout routing.', ReasonRequiredSchema),
       '/v1/agents/{agent}/rollout/rollback': action('Roll back to the baseline; the candidate\'s sessions follow the session policy.', ReasonRequiredSchema),
       '/v1/agents/{agent}/rollout/external-gates': action('Record an external gate result (offline eval, safety score, regression suite).', ExternalGateResultSchema),
+      '/v1/agents/{agent}/rollout/eval-results': action('Post eval results whole (the quality gates\' metrics dict): one result per quality gate they cover; `missing` names the others.', EvalResultsSchema),
       '/v1/agents/{agent}/fleet-policy': {
         put: { summary: 'Bound the rainbow fleet: maximum live versions and session age; crossing one migrates or ends the oldest draining version\'s sessions.', security: [{ bearer: [] }], parameters: [agentParam, ifMatch], requestBody: body(FleetPolicySchema), responses: { ...ok('Applied'), ...errors } },
       },

@@ -40,6 +40,10 @@ export const StartRolloutSchema = z.strictObject({
     .array(z.enum(['shadow-min-duration', 'shadow-min-samples', 'external-gates', 'fallback']))
     .optional()
     .describe('Checked before the candidate leaves shadow (default: all); a failed item blocks the move and is named.'),
+  qualityGates: z
+    .union([z.string().max(100_000), z.record(z.string(), z.unknown())])
+    .optional()
+    .describe('The seed\'s quality_gates.yaml as it is (YAML text, or its JSON form): each gate becomes an external gate of the rollout.'),
   supersedeRunning: z.boolean().optional(),
   rolloutId: id().optional(),
   commandId,
@@ -52,6 +56,11 @@ export const ExternalGateResultSchema = z.strictObject({
   name: text(128),
   value: z.number(),
   passed: z.boolean().optional().describe('An explicit verdict wins over the configured bounds.'),
+  commandId,
+});
+
+export const EvalResultsSchema = z.strictObject({
+  metrics: z.record(z.string(), z.unknown()).describe('Eval results as the quality gates name them, e.g. { offline_quality_score: 0.87, critical_scenarios: [{ name, passed }] }.'),
   commandId,
 });
 

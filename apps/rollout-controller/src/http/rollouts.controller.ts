@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { Body, Controller, Get, Headers, HttpCode, Inject, NotFoundException, Param, Post, Put, Res, UnprocessableEntityException } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, Headers, HttpCode, Inject, NotFoundException, Param, Post, Put, Res, UnprocessableEntityException } from '@nestjs/common';
 import { Actor, CurrentActor, RequireRole } from '@iris/auth';
 import type { IrisConfig } from '@iris/config';
 import { IRIS_CONFIG } from '@iris/runtime';
 import type { z } from 'zod';
-import type { RolloutCommand } from '../domain';
+import { externalGatesFromQualityGates, isInProgress, NoActiveRolloutError, resultsFromEvalMetrics, type RolloutCommand } from '../domain';
+import { parseYaml, YamlSyntaxError } from '@iris/contracts';
 import { PromotionRequiredError, UnregisteredVersionError } from '../errors';
 import type { PromotionLedger } from '../promotion-ledger';
 import { RolloutCommandHandler } from '../rollout-command-handler';
@@ -14,6 +15,7 @@ import { CONTROLLER_SETTINGS, PROMOTION_LEDGER } from '../tokens';
 import type { ControllerSettings } from '../controller-settings';
 import { parseBody, parseIfMatch, toHttpError } from './http-errors';
 import {
+  EvalResultsSchema,
   ExternalGateResultSchema,
   FleetPolicySchema,
   ReasonOptionalSchema,
@@ -90,13 +92,15 @@ export class RolloutsController {
     @Res({ passthrough: true }) reply: ReplyLike,
   ) {
     const input = parseBody(StartRolloutSchema, body);
+    const qualityGateExternal = input.qualityGates === undefined ? [] : qualityGateSpecs(input.qualityGates);
     const expectedVersion = parseIfMatch(ifMatch);
     if (this.settings.requireRegisteredVersions) {
       if (!this.catalog.has(agent, input.candidateVersionId)) throw toHttpError(new UnregisteredVersionError(agent, input.candidateVersionId, 'candidateVersionId'));
       if (input.baselineVersionId && !this.catalog.has(agent, input.baselineVersionId))
         throw toHttpError(new UnregisteredVersionError(agent, input.baselineVersionId, 'baselineVersionId'));
     }
-    const { commandId, ...data } = input;
+    const { commandId, qualityGates: _file, ...data } = input;
+    if (qualityGateExternal.length > 0) data.gates = { ...data.gates, external: [...(data.gates?.external ?? []), ...qualityGateExternal] };
     const promotedFrom = this.promotionEvidence(agent, input.candidateVersionId);
     const command = { type: 'StartRollout', data: { ...data, ...(promotedFrom && { promotedFrom }) }, metadata: this.metadata(actor, commandId) } as RolloutCommand;
     return this.execute(agent, command, expectedVersion, reply);
@@ -114,9 +118,10 @@ export class RolloutsController {
     @Res({ passthrough: true }) reply: ReplyLike,
   ) {
     if (action === 'external-gates') return this.externalGate(agent, body, ifMatch, actor, reply);
+    if (action === 'eval-results') return this.evalResults(agent, body, actor);
     const spec = ACTIONS[action as SimpleAction];
     if (!spec)
-      throw new NotFoundException({ statusCode: 404, error: 'Not Found', message: `unknown action ${action}`, errors: [{ field: 'action', reason: `must be one of ${[...Object.keys(ACTIONS), 'external-gates'].join(', ')}` }] });
+      throw new NotFoundException({ statusCode: 404, error: 'Not Found', message: `unknown action ${action}`, errors: [{ field: 'action', reason: `must be one of ${[...Object.keys(ACTIONS), 'external-gates', 'eval-results'].join(', ')}` }] });
     const { commandId, reason } = parseBody(spec.schema, body);
     const command = { type: spec.type, data: reason === undefined ? {} : { reason }, metadata: this.metadata(actor, commandId) } as RolloutCommand;
     return this.execute(agent, command, parseIfMatch(ifMatch), reply);
@@ -148,6 +153,27 @@ export class RolloutsController {
     const { commandId, ...policy } = parseBody(FleetPolicySchema, body);
     const command: RolloutCommand = { type: 'SetFleetPolicy', data: { policy }, metadata: this.metadata(actor, commandId) };
     return this.execute(agent, command, parseIfMatch(ifMatch), reply);
+  }
+
+  /** Eval results posted whole: one external-gate result per quality gate they cover. */
+  private async evalResults(agent: string, body: unknown, actor: Actor) {
+    const { metrics, commandId = randomUUID() } = parseBody(EvalResultsSchema, body);
+    const { state } = await this.handler.load(agent);
+    if (!isInProgress(state.rollout)) throw toHttpError(new NoActiveRolloutError('eval-results'));
+    const { results, missing } = resultsFromEvalMetrics(state.rollout.gates.external, metrics);
+    const verdicts = [];
+    let version = 0n;
+    for (const result of results) {
+      const command: RolloutCommand = { type: 'RecordExternalGate', data: result, metadata: this.metadata(actor, `${commandId}:${result.name}`) };
+      try {
+        const outcome = await this.handler.execute(agent, command);
+        version = outcome.version;
+        verdicts.push(...outcome.events.flatMap((e) => (e.type === 'ExternalGateRecorded' ? [e.data.verdict] : [])));
+      } catch (error) {
+        throw toHttpError(error);
+      }
+    }
+    return { agent, commandId, version: version.toString(), verdicts, missing };
   }
 
   private async externalGate(agent: string, body: unknown, ifMatch: string | undefined, actor: Actor, reply: ReplyLike) {
@@ -197,5 +223,24 @@ export class RolloutsController {
       if (error instanceof UnprocessableEntityException) throw error;
       throw toHttpError(error);
     }
+  }
+}
+
+/** quality_gates.yaml (text or parsed) → external gate specs; 400 naming `qualityGates` when it is not one. */
+function qualityGateSpecs(file: string | Record<string, unknown>) {
+  const invalid = (reason: string) => new BadRequestException({ statusCode: 400, error: 'Bad Request', message: 'Invalid request body', errors: [{ field: 'qualityGates', reason }] });
+  let parsed: unknown = file;
+  if (typeof file === 'string') {
+    try {
+      parsed = parseYaml(file);
+    } catch (error) {
+      if (error instanceof YamlSyntaxError) throw invalid(error.message);
+      throw error;
+    }
+  }
+  try {
+    return externalGatesFromQualityGates(parsed);
+  } catch (error) {
+    throw invalid((error as Error).message.replace(/^qualityGates:? ?/, ''));
   }
 }

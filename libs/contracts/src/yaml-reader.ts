@@ -1,5 +1,23 @@
-import { YamlSyntaxError } from './errors';
-import type { JsonObject, JsonValue } from './json';
+/** A value read from YAML: JSON-compatible. */
+export type YamlValue = string | number | boolean | null | YamlValue[] | YamlObject;
+export interface YamlObject {
+  [key: string]: YamlValue;
+}
+type JsonValue = YamlValue;
+type JsonObject = YamlObject;
+
+/** A document outside the supported subset, or malformed; names the line. */
+export class YamlSyntaxError extends Error {
+  readonly code = 'YAML_SYNTAX' as const;
+
+  constructor(
+    readonly line: number,
+    readonly reason: string,
+  ) {
+    super(`YAML line ${line}: ${reason}`);
+    this.name = 'YamlSyntaxError';
+  }
+}
 
 /**
  * Reader for the YAML subset of agent config files: block maps and lists (incl. `- key: v` items
