@@ -12,7 +12,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { IrisAgentClient } from '../libs/agent-sdk/src';
-import { simulateAgent, type SimulatedVersion } from '../libs/agent-sim/src';
+import { simulateAgent, simulatedVersion } from '../libs/agent-sim/src';
 import { createEvent, encodeMessage, exampleOf, keyFor, TOPICS } from '../libs/contracts/src';
 import { createFreshDatabase, DEFAULT_DATABASE_URL, dropDatabase, uniqueName } from '../libs/testing/src';
 
@@ -34,17 +34,6 @@ export interface RollbackLatencyBenchOptions {
 
 const ROOT = join(__dirname, '..', '..');
 const TOKEN = 'bench-operator-token-0123456789';
-
-const version = (versionId: string, errorRate: number): SimulatedVersion => ({
-  versionId,
-  weight: 1,
-  errorRate,
-  latencyMs: { distribution: 'lognormal', p50: 400, p99: 1_200 },
-  costUsd: { mean: 0.01, sd: 0.001 },
-  toolFailureRate: 0.01,
-  policyViolationRate: 0,
-  feedbackRate: 0,
-});
 
 export async function runRollbackLatencyBench(options: RollbackLatencyBenchOptions): Promise<RollbackLatencyBenchResult> {
   const windowMs = options.windowMs ?? Number(process.env.BENCH_ROLLBACK_WINDOW_MS ?? 2_000);
@@ -94,7 +83,7 @@ export async function runRollbackLatencyBench(options: RollbackLatencyBenchOptio
         concurrentSessions: 40,
         tenants: ['acme'],
         features: ['chat'],
-        versions: [version('v1', 0.01), version('v2', 0.4)],
+        versions: [simulatedVersion('v1'), simulatedVersion('v2', { errorRate: 0.4 })],
         signal: abort.signal,
         router: (request) => {
           const decision = client.route({ sessionId: request.sessionId, sessionStartedAt: request.sessionStartedAtMs, pinnedVersionId: pins.get(request.sessionId) });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IrisAgentClient } from '@iris/agent-sdk';
-import { simulateAgent, type SimulatedVersion } from '@iris/agent-sim';
+import { simulateAgent, simulatedVersion, type SimulatedVersion } from '@iris/agent-sim';
 import { decodeMessage, EventOf, IrisEvent, TOPICS } from '@iris/contracts';
 import type { MessageBus, Subscription } from '@iris/messaging';
 
@@ -78,17 +78,8 @@ async function startRollout(endpoints: DemoEndpoints, body: Record<string, unkno
   }
 }
 
-const behaviour = (versionId: string, overrides: Partial<SimulatedVersion> = {}): SimulatedVersion => ({
-  versionId,
-  weight: 1,
-  errorRate: 0.01,
-  latencyMs: { distribution: 'lognormal', p50: 450, p99: 1_600 },
-  costUsd: { mean: 0.01, sd: 0.002 },
-  toolFailureRate: 0.01,
-  policyViolationRate: 0,
-  feedbackRate: 0.05,
-  ...overrides,
-});
+const behaviour = (versionId: string, overrides: Partial<SimulatedVersion> = {}): SimulatedVersion =>
+  simulatedVersion(versionId, { latencyMs: { distribution: 'lognormal', p50: 450, p99: 1_600 }, costUsd: { mean: 0.01, sd: 0.002 }, feedbackRate: 0.05, ...overrides });
 
 /**
  * The demo behind `npm start`, on the embedded default: the three `support-bot` versions of examples/agents are

@@ -1,7 +1,7 @@
 import { dlqTopic, TOPICS } from '@iris/contracts';
 import { generateTelemetry, summarizeTelemetry } from '@iris/agent-sim';
 import { createFreshDatabase, dropDatabase, uniqueName } from '@iris/testing';
-import { freePort, spawnService, ServiceProcess } from '../support/service-process';
+import { freePort, spawnService, ServiceProcess, stopServices } from '../support/service-process';
 import { countDeadLetters, ensureIrisTopics, followSnapshots, publishTelemetry, rollingSnapshots } from '../support/telemetry-stream';
 
 const adminUrl = () => process.env.IRIS_ADMIN_DATABASE_URL!;
@@ -61,12 +61,7 @@ describe('metrics-aggregator on real Kafka and PostgreSQL', () => {
   });
 
   afterEach(async () => {
-    for (const service of running.splice(0)) {
-      if (service.child.exitCode === null && service.child.signalCode === null) {
-        service.child.kill('SIGTERM');
-        await service.exited;
-      }
-    }
+    await stopServices(running);
     await dropDatabase(databaseUrl, adminUrl());
   });
 

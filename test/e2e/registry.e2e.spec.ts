@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { createEvent, decodeMessage, dlqTopic, encodeMessage, EventOf, keyFor, TOPICS } from '@iris/contracts';
 import { createFreshDatabase, dropDatabase, uniqueName } from '@iris/testing';
-import { freePort, spawnService, ServiceProcess } from '../support/service-process';
+import { freePort, spawnService, ServiceProcess, stopServices } from '../support/service-process';
 import { countDeadLetters, ensureIrisTopics } from '../support/telemetry-stream';
 
 const ROOT = resolve(__dirname, '../..');
@@ -148,12 +148,7 @@ describe('registry on real Kafka and PostgreSQL', () => {
   });
 
   afterAll(async () => {
-    for (const service of running) {
-      if (service.child.exitCode === null && service.child.signalCode === null) {
-        service.child.kill('SIGTERM');
-        await service.exited;
-      }
-    }
+    await stopServices(running);
     await dropDatabase(databaseUrl, adminUrl());
   });
 

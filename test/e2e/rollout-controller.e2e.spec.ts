@@ -1,6 +1,6 @@
 import { createFreshDatabase, dropDatabase, uniqueName } from '@iris/testing';
 import { SEED_QUALITY_GATES } from '../../apps/rollout-controller/src/domain/testing/quality-gates';
-import { freePort, spawnService, ServiceProcess } from '../support/service-process';
+import { freePort, spawnService, ServiceProcess, stopServices, waitUntilReady } from '../support/service-process';
 import { ensureIrisTopics } from '../support/telemetry-stream';
 import {
   AUTH_TOKENS,
@@ -46,7 +46,7 @@ describe('rollout-controller on real Kafka and PostgreSQL', () => {
     });
     running.push(service);
     const base = `http://127.0.0.1:${port}`;
-    await waitUntil(async () => (await fetch(`${base}/health/ready`).catch(() => undefined))?.status === 200, 60_000, 'controller ready');
+    await waitUntilReady(base);
     return { service, base };
   };
 
@@ -71,12 +71,7 @@ describe('rollout-controller on real Kafka and PostgreSQL', () => {
   });
 
   afterEach(async () => {
-    for (const service of running.splice(0)) {
-      if (service.child.exitCode === null && service.child.signalCode === null) {
-        service.child.kill('SIGTERM');
-        await service.exited;
-      }
-    }
+    await stopServices(running);
     await dropDatabase(databaseUrl, adminUrl());
   });
 
@@ -238,10 +233,7 @@ describe('environment promotion on real Kafka and PostgreSQL', () => {
     publisher = await ContractPublisher.connect();
   });
   afterAll(async () => {
-    for (const service of running.splice(0)) {
-      service.child.kill('SIGTERM');
-      await service.exited;
-    }
+    await stopServices(running);
     for (const url of databases) await dropDatabase(url, adminUrl());
     await publisher.close();
   });
@@ -263,7 +255,7 @@ describe('environment promotion on real Kafka and PostgreSQL', () => {
     });
     running.push(service);
     const base = `http://127.0.0.1:${port}`;
-    await waitUntil(async () => (await fetch(`${base}/health/ready`).catch(() => undefined))?.status === 200, 60_000, `${environment} controller ready`);
+    await waitUntilReady(base);
     return base;
   };
 
@@ -296,11 +288,3 @@ describe('environment promotion on real Kafka and PostgreSQL', () => {
     expect(started.body.events[0].data.promotedFrom).toMatchObject({ environment: 'staging' });
   });
 });
-
-async function waitUntil(predicate: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}

@@ -1,7 +1,7 @@
 import { IrisAgentClient } from '@iris/agent-sdk';
-import { simulateAgent, type AgentRouteRequest, type SimulatedRoute, type SimulatedVersion } from '@iris/agent-sim';
+import { simulateAgent, simulatedVersion, type AgentRouteRequest, type SimulatedRoute, type SimulatedVersion } from '@iris/agent-sim';
 import { createFreshDatabase, dropDatabase, uniqueName } from '@iris/testing';
-import { freePort, spawnService, ServiceProcess } from '../support/service-process';
+import { freePort, spawnService, ServiceProcess, stopServices, waitUntilReady } from '../support/service-process';
 import { ensureIrisTopics } from '../support/telemetry-stream';
 import { AUTH_TOKENS, call, ContractPublisher, followRouting, OPERATOR_TOKEN, registered, stateOf, weightOf } from '../support/rollout-stream';
 
@@ -14,16 +14,7 @@ import { AUTH_TOKENS, call, ContractPublisher, followRouting, OPERATOR_TOKEN, re
 const WINDOW_MS = 2_000;
 const adminUrl = () => process.env.IRIS_ADMIN_DATABASE_URL!;
 
-const healthy = (versionId: string): SimulatedVersion => ({
-  versionId,
-  weight: 1,
-  errorRate: 0.01,
-  latencyMs: { distribution: 'lognormal', p50: 400, p99: 1_200 },
-  costUsd: { mean: 0.01, sd: 0.001 },
-  toolFailureRate: 0.01,
-  policyViolationRate: 0,
-  feedbackRate: 0,
-});
+const healthy = (versionId: string) => simulatedVersion(versionId);
 
 /** Routes like a two-instance agent: requests alternate between the instances; the session's pin lives in its (shared) state. */
 class RoutedAgent {
@@ -104,10 +95,7 @@ describe('rollout journey: SDK routing + metrics-aggregator + rollout-controller
   });
 
   afterAll(async () => {
-    for (const service of running.splice(0)) {
-      service.child.kill('SIGTERM');
-      await service.exited;
-    }
+    await stopServices(running);
     await dropDatabase(databaseUrl, adminUrl());
   });
 
@@ -146,16 +134,27 @@ describe('rollout journey: SDK routing + metrics-aggregator + rollout-controller
       signal,
     });
 
-  it('a good candidate advances through every stage to 100 %, sessions stay pinned, the old version drains to zero', async () => {
+  /** Registers the versions, adopts the first, and starts a routed two-instance agent simulating `behaviours`. */
+  const liveAgent = async (labels: Record<string, string>, behaviours: SimulatedVersion[]) => {
     const agent = uniqueName('agent');
-    await publisher.publish(registered(agent, 'v1', '1.0.0'), registered(agent, 'v2', '1.1.0'));
+    await publisher.publish(...Object.entries(labels).map(([versionId, label]) => registered(agent, versionId, label)));
     const routing = await followRouting(agent);
-    await post(agent, '/rollouts', { candidateVersionId: 'v1' });
-    await routing.waitFor((d) => d.length >= 1, 30_000, 'v1 adopted');
+    await post(agent, '/rollouts', { candidateVersionId: Object.keys(labels)[0] });
+    await routing.waitFor((d) => d.length >= 1, 30_000, 'first version adopted');
     const instances = await agentInstances(agent);
     const agentRouter = new RoutedAgent(instances);
     const abort = new AbortController();
-    const simulation = run(agent, [healthy('v1'), healthy('v2')], agentRouter, abort.signal, instances[0]!);
+    const simulation = run(agent, behaviours, agentRouter, abort.signal, instances[0]!);
+    const stop = async () => {
+      abort.abort();
+      await simulation;
+      await routing.stop();
+    };
+    return { agent, routing, instances, agentRouter, stop };
+  };
+
+  it('a good candidate advances through every stage to 100 %, sessions stay pinned, the old version drains to zero', async () => {
+    const { agent, routing, agentRouter, stop } = await liveAgent({ v1: '1.0.0', v2: '1.1.0' }, [healthy('v1'), healthy('v2')]);
     try {
       const stage = (name: string, trafficPercent: number) => ({ name, trafficPercent, minDurationMs: WINDOW_MS, minSamples: 40 });
       await post(agent, '/rollouts', {
@@ -170,29 +169,19 @@ describe('rollout journey: SDK routing + metrics-aggregator + rollout-controller
       expect(decisions.map((e) => weightOf(e, 'v2'))).toEqual(expect.arrayContaining([0, 0.1, 0.5, 1]));
       await routing.waitFor((d) => stateOf(d[d.length - 1]!, 'v1') === 'drained', 60_000, 'v1 drained');
     } finally {
-      abort.abort();
-      await simulation;
-      await routing.stop();
+      await stop();
     }
     expect(agentRouter.firstServedAt.has('v2')).toBe(true);
     expect(agentRouter.movedSessions()).toEqual([]);
   });
 
   it('a bad candidate is rolled back automatically within two windows of its first breaching request; its sessions finish on it', async () => {
-    const agent = uniqueName('agent');
-    await publisher.publish(registered(agent, 'v1', '1.0.0'), registered(agent, 'v2', '2.0.0'));
-    const routing = await followRouting(agent);
-    await post(agent, '/rollouts', { candidateVersionId: 'v1' });
-    await routing.waitFor((d) => d.length >= 1, 30_000, 'v1 adopted');
-    const instances = await agentInstances(agent);
-    const agentRouter = new RoutedAgent(instances);
+    const { agent, routing, instances, agentRouter, stop } = await liveAgent({ v1: '1.0.0', v2: '2.0.0' }, [healthy('v1'), { ...healthy('v2'), errorRate: 0.4 }]);
     let rolledBackAt: number | undefined;
     instances[1]!.onRoutingChange(({ table }) => {
       const candidate = table?.decision.table.versions.find((v) => v.versionId === 'v2');
       if (rolledBackAt === undefined && candidate?.state === 'draining' && candidate.newSessionWeight === 0) rolledBackAt = Date.now();
     });
-    const abort = new AbortController();
-    const simulation = run(agent, [healthy('v1'), { ...healthy('v2'), errorRate: 0.4 }], agentRouter, abort.signal, instances[0]!);
     try {
       await post(agent, '/rollouts', {
         candidateVersionId: 'v2',
@@ -205,26 +194,24 @@ describe('rollout journey: SDK routing + metrics-aggregator + rollout-controller
       const deadline = Date.now() + 10_000;
       while (rolledBackAt === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     } finally {
-      abort.abort();
-      await simulation;
-      await routing.stop();
+      await stop();
     }
-    const breachToRollbackMs = rolledBackAt! - agentRouter.firstServedAt.get('v2')!;
-    process.stdout.write(`first breaching request → rollback applied in a subscribed SDK: ${breachToRollbackMs} ms (window ${WINDOW_MS} ms)\n`);
-    expect(breachToRollbackMs).toBeLessThanOrEqual(2 * WINDOW_MS + 1_000);
+    // Within two windows of the breach, in event time: the rollback is decided on the window that contains the first
+    // request of the candidate, or the next one (wall-clock latency depends on the machine: see bench/rollback-latency).
+    const firstRequestAt = agentRouter.firstServedAt.get('v2')!;
+    const history = await call(controller, 'GET', `/v1/agents/${agent}/rollout/history`, OPERATOR_TOKEN);
+    const rolledBack = history.body.events.find((e: { event: { type: string } }) => e.event.type === 'RolledBack').event;
+    const decidedAt = Date.parse(rolledBack.metadata.at);
+    process.stdout.write(
+      `bad candidate: first request ${new Date(firstRequestAt).toISOString()}, rollback decided on the window ending ${rolledBack.metadata.at}, applied in a subscribed SDK ${rolledBackAt! - firstRequestAt} ms after the first request (window ${WINDOW_MS} ms)\n`,
+    );
+    expect(decidedAt - firstRequestAt).toBeLessThanOrEqual(2 * WINDOW_MS);
+    expect(rolledBack.data).toMatchObject({ trigger: 'automatic', verdicts: expect.arrayContaining([expect.objectContaining({ status: 'failed' })]) });
     expect(agentRouter.movedSessions()).toEqual([]); // let-finish: sessions on v2 were not moved
   });
 
   it('three versions live at once: a version deployed mid-rollout keeps the older ones in place, sessions stay pinned, the old ones drain to zero', async () => {
-    const agent = uniqueName('agent');
-    await publisher.publish(registered(agent, 'v1', '1.0.0'), registered(agent, 'v2', '1.1.0'), registered(agent, 'v3', '1.2.0'));
-    const routing = await followRouting(agent);
-    await post(agent, '/rollouts', { candidateVersionId: 'v1' });
-    await routing.waitFor((d) => d.length >= 1, 30_000, 'v1 adopted');
-    const instances = await agentInstances(agent);
-    const agentRouter = new RoutedAgent(instances);
-    const abort = new AbortController();
-    const simulation = run(agent, [healthy('v1'), healthy('v2'), healthy('v3')], agentRouter, abort.signal, instances[0]!);
+    const { agent, routing, agentRouter, stop } = await liveAgent({ v1: '1.0.0', v2: '1.1.0', v3: '1.2.0' }, [healthy('v1'), healthy('v2'), healthy('v3')]);
     const hold = (percent: number) => [{ name: `hold-${percent}`, trafficPercent: percent, minDurationMs: 600_000, minSamples: 1_000_000 }, { name: 'full', trafficPercent: 100, minDurationMs: 0, minSamples: 0 }];
     try {
       await post(agent, '/rollouts', { candidateVersionId: 'v2', stages: hold(40) });
@@ -241,9 +228,7 @@ describe('rollout journey: SDK routing + metrics-aggregator + rollout-controller
       await post(agent, '/rollout/promote', { reason: 'v3 is good' });
       await routing.waitFor((d) => ['v1', 'v2'].every((v) => stateOf(d[d.length - 1]!, v) === 'drained'), 60_000, 'v1 and v2 drained');
     } finally {
-      abort.abort();
-      await simulation;
-      await routing.stop();
+      await stop();
     }
     expect(agentRouter.movedSessions()).toEqual([]);
   });
@@ -263,12 +248,4 @@ async function waitUntilCaughtUp(base: string, timeoutMs = 240_000): Promise<voi
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`${base} did not catch up with the telemetry topic in time`);
-}
-
-async function waitUntilReady(base: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while ((await fetch(`${base}/health/ready`).catch(() => undefined))?.status !== 200) {
-    if (Date.now() > deadline) throw new Error(`${base} not ready in time`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }

@@ -63,3 +63,22 @@ export async function freePort(): Promise<number> {
     });
   });
 }
+
+/** SIGTERMs every service still running (and empties the list), waiting for each to exit. */
+export async function stopServices(running: ServiceProcess[]): Promise<void> {
+  for (const service of running.splice(0)) {
+    if (service.child.exitCode === null && service.child.signalCode === null) {
+      service.child.kill('SIGTERM');
+      await service.exited;
+    }
+  }
+}
+
+/** Polls `<base>/health/ready` until it answers 200. */
+export async function waitUntilReady(base: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await fetch(`${base}/health/ready`).catch(() => undefined))?.status !== 200) {
+    if (Date.now() > deadline) throw new Error(`${base} not ready in time`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

@@ -4,7 +4,7 @@ export { generateTelemetry, DEFAULT_SIMULATED_START_MS } from './generate-teleme
 export type { GenerateTelemetryOptions } from './generate-telemetry';
 export { summarizeTelemetry, emptyTotals } from './summarize-telemetry';
 export type { VersionTotals } from './summarize-telemetry';
-export { latencySampler } from './scenario';
+export { latencySampler, simulatedVersion } from './scenario';
 export type { LatencyDistribution, LatencyProfile, SimulatedVersion, SimulationScenario } from './scenario';
 export { TelemetryPlanner } from './telemetry-planner';
 export type { PlannedTelemetry, SimulatedRoute, SimulatedRouteRequest, SimulatedRouter } from './telemetry-planner';

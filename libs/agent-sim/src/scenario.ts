@@ -32,6 +32,21 @@ export interface SimulatedVersion {
   feedbackRate: number;
 }
 
+/** A healthy version (1 % errors, p50 400 ms / p99 1.2 s, $0.01 per request), with `overrides` applied. */
+export function simulatedVersion(versionId: string, overrides: Partial<SimulatedVersion> = {}): SimulatedVersion {
+  return {
+    versionId,
+    weight: 1,
+    errorRate: 0.01,
+    latencyMs: { distribution: 'lognormal', p50: 400, p99: 1_200 },
+    costUsd: { mean: 0.01, sd: 0.001 },
+    toolFailureRate: 0.01,
+    policyViolationRate: 0,
+    feedbackRate: 0,
+    ...overrides,
+  };
+}
+
 export interface SimulationScenario {
   versions: SimulatedVersion[];
   tenants: string[];
