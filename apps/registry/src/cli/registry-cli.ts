@@ -7,6 +7,7 @@
  * IRIS_REGISTRY_URL (default http://127.0.0.1:3001), IRIS_TOKEN (operator for push, viewer for pull),
  * IRIS_CODE_REF (code ref for files without `code.ref`, like --code-ref).
  */
+import '../../../../libs/agent-sim/src/source-aliases'; // @iris/* from a plain `node` / `ts-node` run
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { collectAgentFiles } from './agent-files';
