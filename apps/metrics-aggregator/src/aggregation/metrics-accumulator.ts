@@ -38,6 +38,8 @@ export interface MetricsAccumulatorJSON {
   tokensIn: number;
   tokensOut: number;
   costUsd: ExactSumJSON;
+  /** Σ cost², for the spread of the cost per request (statistical cost gates). */
+  costUsdSquares?: ExactSumJSON;
   /** Distinct sessionIds with ≥ 1 request, sorted. */
   sessionsWithRequests: string[];
   policyViolations: number;
@@ -70,6 +72,7 @@ export class MetricsAccumulator {
   tokensIn = 0;
   tokensOut = 0;
   readonly costUsd = new ExactSum();
+  readonly costUsdSquares = new ExactSum();
   readonly sessionsWithRequests = new Set<string>();
   policyViolations = 0;
   readonly policyViolationsByPolicy = new Map<string, number>();
@@ -92,6 +95,7 @@ export class MetricsAccumulator {
     acc.tokensIn = json.tokensIn;
     acc.tokensOut = json.tokensOut;
     acc.costUsd.merge(ExactSum.fromJSON(json.costUsd));
+    if (json.costUsdSquares) acc.costUsdSquares.merge(ExactSum.fromJSON(json.costUsdSquares));
     for (const sessionId of json.sessionsWithRequests) acc.sessionsWithRequests.add(sessionId);
     acc.policyViolations = json.policyViolations;
     addCounts(acc.policyViolationsByPolicy, Object.entries(json.policyViolationsByPolicy));
@@ -120,6 +124,7 @@ export class MetricsAccumulator {
     this.tokensIn += data.tokensIn;
     this.tokensOut += data.tokensOut;
     this.costUsd.add(data.costUsd);
+    this.costUsdSquares.add(data.costUsd * data.costUsd);
     this.sessionsWithRequests.add(data.sessionId);
     const violations = data.policyViolations;
     this.policyViolations += violations.length;
@@ -157,6 +162,7 @@ export class MetricsAccumulator {
     this.tokensIn += other.tokensIn;
     this.tokensOut += other.tokensOut;
     this.costUsd.merge(other.costUsd);
+    this.costUsdSquares.merge(other.costUsdSquares);
     for (const sessionId of other.sessionsWithRequests) this.sessionsWithRequests.add(sessionId);
     this.policyViolations += other.policyViolations;
     addCounts(this.policyViolationsByPolicy, other.policyViolationsByPolicy);
@@ -201,6 +207,7 @@ export class MetricsAccumulator {
       tokensIn: this.tokensIn,
       tokensOut: this.tokensOut,
       costUsd: this.costUsd.toJSON(),
+      costUsdSquares: this.costUsdSquares.toJSON(),
       sessionsWithRequests: [...this.sessionsWithRequests].sort(),
       policyViolations: this.policyViolations,
       policyViolationsByPolicy: sortedRecord(this.policyViolationsByPolicy),

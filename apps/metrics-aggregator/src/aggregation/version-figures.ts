@@ -37,6 +37,8 @@ export interface VersionFigures {
   tokensOut: number;
   costUsd: number;
   costPerRequest: number | null;
+  /** Sample standard deviation of the cost per request (null below 2 requests). */
+  costPerRequestStdDev: number | null;
   /** Distinct sessionIds with ≥ 1 request in the span. */
   sessionsWithRequests: number;
   /** costUsd / sessionsWithRequests: spend per session active in the span (a long session is split across spans). */
@@ -82,6 +84,7 @@ export function figuresOf(acc: MetricsAccumulator): VersionFigures {
     tokensOut: acc.tokensOut,
     costUsd: cost,
     costPerRequest: ratio(cost, acc.requests),
+    costPerRequestStdDev: sampleStdDev(acc.requests, cost, acc.costUsdSquares.value()),
     sessionsWithRequests: acc.sessionsWithRequests.size,
     costPerSession: ratio(cost, acc.sessionsWithRequests.size),
     policyViolations: { total: acc.policyViolations, byPolicy: sortedRecord(acc.policyViolationsByPolicy) },
@@ -92,6 +95,11 @@ export function figuresOf(acc: MetricsAccumulator): VersionFigures {
     liveSessions: acc.liveSessions,
     late: acc.late,
   };
+}
+
+function sampleStdDev(n: number, sum: number, sumOfSquares: number): number | null {
+  if (n < 2) return null;
+  return Math.sqrt(Math.max(0, (sumOfSquares - (sum * sum) / n) / (n - 1)));
 }
 
 function ratio(numerator: number, denominator: number): number | null {
@@ -130,6 +138,7 @@ export function flattenFigures(f: VersionFigures): Record<string, number> {
   put('tokensOut', f.tokensOut);
   put('costUsd', f.costUsd);
   put('costPerRequest', f.costPerRequest);
+  put('costPerRequestStdDev', f.costPerRequestStdDev);
   put('sessionsWithRequests', f.sessionsWithRequests);
   put('costPerSession', f.costPerSession);
   put('policyViolations', f.policyViolations.total);

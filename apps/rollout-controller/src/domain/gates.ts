@@ -1,5 +1,5 @@
 import { latencyBuckets } from '@iris/contracts';
-import { binomialUpperTail, oneProportionZTest, twoProportionZTest, type ProportionTest } from './statistics';
+import { binomialUpperTail, normalCdf, oneProportionZTest, twoProportionZTest, type ProportionTest } from './statistics';
 import type { ExternalGateSpec, Figures, GateThresholds, LatencyDistribution, Verdict } from './types';
 
 export interface GateInput {
@@ -90,13 +90,15 @@ export function evaluateGates(input: GateInput): Verdict[] {
         ),
     baselineCost === undefined
       ? missingBaseline(verdict, GATE.costIncrease, figure(candidate, 'costPerRequest'), t.costPerRequest.maxRelativeIncrease)
-      : judgeLimit(
+      : judgeWithTest(
           verdict,
           GATE.costIncrease,
           figure(candidate, 'costPerRequest'),
           baselineCost * (1 + t.costPerRequest.maxRelativeIncrease),
-          enoughForComparison,
           baselineCost,
+          () => costIncreaseTest(candidate, baseline, 1 + t.costPerRequest.maxRelativeIncrease, minSamples),
+          t.statistics.alpha,
+          enoughForComparison,
         ),
   );
   return verdicts;
@@ -150,13 +152,15 @@ function judgeWithTest(
   measured: number | undefined,
   limit: number,
   baseline: number | undefined,
-  test: () => ProportionTest | null,
+  test: () => ProportionTest | null | 'no-spread',
   alpha: number,
+  enoughSamplesWithoutTest = false,
 ): Verdict {
   const withBaseline = baseline === undefined ? {} : { baseline };
   if (measured === undefined) return verdict(gate, { status: 'inconclusive', measured: null, limit, ...withBaseline, note: 'figure missing' });
   if (measured <= limit) return verdict(gate, { status: 'passed', measured, limit, ...withBaseline });
   const result = test();
+  if (result === 'no-spread') return judgeLimit(verdict, gate, measured, limit, enoughSamplesWithoutTest, baseline);
   if (result === null)
     return verdict(gate, { status: 'inconclusive', measured, limit, ...withBaseline, note: 'limit exceeded; too few samples for the z-test' });
   const pValue = result.pValue;
@@ -193,6 +197,24 @@ function judgeP99(
   if (pValue >= statistics.alpha)
     return verdict(gate, { status: 'inconclusive', measured, limit, ...withBaseline, pValue, note: `${note}: not significant at alpha ${statistics.alpha}` });
   return verdict(gate, { status: 'failed', measured, limit, ...withBaseline, pValue, note });
+}
+
+/**
+ * H1: candidate mean cost > factor × baseline mean cost (a z-test on the difference of means with each side's
+ * own variance, as in Welch's test; normal approximation, so only from `minSamples` requests per side).
+ * 'no-spread' when the snapshot carries no standard deviations (then the plain limit applies).
+ */
+function costIncreaseTest(candidate: Figures | undefined, baseline: Figures | undefined, factor: number, minSamples: number): ProportionTest | null | 'no-spread' {
+  const sdC = figure(candidate, 'costPerRequestStdDev');
+  const sdB = figure(baseline, 'costPerRequestStdDev');
+  if (sdC === undefined || sdB === undefined) return 'no-spread';
+  const nC = figure(candidate, 'requests') ?? 0;
+  const nB = figure(baseline, 'requests') ?? 0;
+  if (nC < Math.max(minSamples, 2) || nB < Math.max(minSamples, 2)) return null;
+  const standardError = Math.sqrt((sdC * sdC) / nC + (factor * factor * sdB * sdB) / nB);
+  if (standardError === 0) return null;
+  const z = (figure(candidate, 'costPerRequest')! - factor * figure(baseline, 'costPerRequest')!) / standardError;
+  return { z, pValue: 1 - normalCdf(z) };
 }
 
 /** Zero tolerance: any violation fails, whatever the sample size. */

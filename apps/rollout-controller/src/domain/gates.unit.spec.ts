@@ -121,3 +121,24 @@ describe('p99 gates with the latency distribution (tail test)', () => {
     expect(binomialUpperTail(11, 10, 0.1)).toBe(0);
   });
 });
+
+describe('cost gate with the spread of the cost per request', () => {
+  const cost = (candidate: Record<string, number>, baseline: Record<string, number>) =>
+    evaluateGates({ candidate: { ...base, ...candidate }, baseline: { ...base, ...baseline }, compareToBaseline: true, thresholds: DEFAULT_GATE_THRESHOLDS, snapshotEventId: 's1' }).find((v) => v.gate === GATE.costIncrease)!;
+
+  it('noise: a mean 25 % higher on 40 widely spread requests is inconclusive', () => {
+    const verdict = cost({ requests: 40, costPerRequest: 0.0125, costPerRequestStdDev: 0.01 }, { requests: 400, costPerRequest: 0.01, costPerRequestStdDev: 0.01 });
+    expect(verdict.status).toBe('inconclusive');
+    expect(verdict.pValue).toBeGreaterThan(0.05);
+  });
+
+  it('a clear excess fails with its p-value', () => {
+    const verdict = cost({ requests: 200, costPerRequest: 0.014, costPerRequestStdDev: 0.003 }, { requests: 800, costPerRequest: 0.01, costPerRequestStdDev: 0.002 });
+    expect(verdict.status).toBe('failed');
+    expect(verdict.pValue).toBeLessThan(1e-6);
+  });
+
+  it('without spreads the plain limit applies', () => {
+    expect(cost({ requests: 200, costPerRequest: 0.014 }, { requests: 800, costPerRequest: 0.01 }).status).toBe('failed');
+  });
+});
