@@ -175,8 +175,17 @@ describe('rollout journey: SDK routing + metrics-aggregator + rollout-controller
     expect(agentRouter.movedSessions()).toEqual([]);
   });
 
-  it('a bad candidate is rolled back automatically within two windows of its first breaching request; its sessions finish on it', async () => {
-    const { agent, routing, instances, agentRouter, stop } = await liveAgent({ v1: '1.0.0', v2: '2.0.0' }, [healthy('v1'), { ...healthy('v2'), errorRate: 0.4 }]);
+  /** [what breaches, the candidate's behaviour, the gate expected to fail, how long after routing its first request the breaching event happens at most]. */
+  const BREACHES: Array<[string, Partial<SimulatedVersion>, string, number]> = [
+    ['errors', { errorRate: 0.4 }, 'errorRate', 0],
+    // a slow request breaches when it completes: up to its p99 after it was routed
+    ['latency', { latencyMs: { distribution: 'lognormal', p50: 800, p99: 3_000 } }, 'p99LatencyMs', 3_000],
+    ['cost', { costUsd: { mean: 0.02, sd: 0.002 } }, 'costPerRequest', 0],
+    ['policy violations', { policyViolationRate: 0.05 }, 'policyViolations', 0],
+  ];
+
+  it.each(BREACHES)('a candidate breaching on %s is rolled back automatically within two windows of the breach; its sessions finish on it', async (_kind, breach, gatePrefix, breachDelayMs) => {
+    const { agent, routing, instances, agentRouter, stop } = await liveAgent({ v1: '1.0.0', v2: '2.0.0' }, [healthy('v1'), { ...healthy('v2'), ...breach }]);
     let rolledBackAt: number | undefined;
     instances[1]!.onRoutingChange(({ table }) => {
       const candidate = table?.decision.table.versions.find((v) => v.versionId === 'v2');
@@ -203,10 +212,10 @@ describe('rollout journey: SDK routing + metrics-aggregator + rollout-controller
     const rolledBack = history.body.events.find((e: { event: { type: string } }) => e.event.type === 'RolledBack').event;
     const decidedAt = Date.parse(rolledBack.metadata.at);
     process.stdout.write(
-      `bad candidate: first request ${new Date(firstRequestAt).toISOString()}, rollback decided on the window ending ${rolledBack.metadata.at}, applied in a subscribed SDK ${rolledBackAt! - firstRequestAt} ms after the first request (window ${WINDOW_MS} ms)\n`,
+      `bad candidate (${_kind}): first request ${new Date(firstRequestAt).toISOString()}, rollback decided on the window ending ${rolledBack.metadata.at}, applied in a subscribed SDK ${rolledBackAt! - firstRequestAt} ms after the first request (window ${WINDOW_MS} ms)\n`,
     );
-    expect(decidedAt - firstRequestAt).toBeLessThanOrEqual(2 * WINDOW_MS);
-    expect(rolledBack.data).toMatchObject({ trigger: 'automatic', verdicts: expect.arrayContaining([expect.objectContaining({ status: 'failed' })]) });
+    expect(decidedAt - firstRequestAt).toBeLessThanOrEqual(2 * WINDOW_MS + breachDelayMs);
+    expect(rolledBack.data).toMatchObject({ trigger: 'automatic', verdicts: expect.arrayContaining([expect.objectContaining({ status: 'failed', gate: expect.stringMatching(new RegExp(`^${gatePrefix}\\.`)) })]) });
     expect(agentRouter.movedSessions()).toEqual([]); // let-finish: sessions on v2 were not moved
   });
 
