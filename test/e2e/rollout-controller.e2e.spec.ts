@@ -25,29 +25,35 @@ const FAST_STAGES = [
   { name: 'full', trafficPercent: 100, minDurationMs: 0, minSamples: 50 },
 ];
 
+/** The rollout controller as its own process on `database`, ready to serve. */
+async function spawnController(database: string, extraEnv: Record<string, string> = {}) {
+  const port = await freePort();
+  const service = spawnService('rollout-controller', {
+    IRIS_MODE: 'kafka',
+    KAFKA_BROKERS: process.env.KAFKA_BROKERS,
+    DATABASE_URL: database,
+    PORT: String(port),
+    IRIS_AUTH_TOKENS: AUTH_TOKENS,
+    ROLLOUT_CONSUMER_GROUP: uniqueName('rollout-controller'),
+    ROLLOUT_TICK_INTERVAL_MS: '200',
+    LOG_LEVEL: 'warn',
+    KAFKA_SESSION_TIMEOUT_MS: '6000',
+    ...extraEnv,
+  });
+  const base = `http://127.0.0.1:${port}`;
+  await waitUntilReady(base);
+  return { service, base };
+}
+
 describe('rollout-controller on real Kafka and PostgreSQL', () => {
   let databaseUrl: string;
   let publisher: ContractPublisher;
   const running: ServiceProcess[] = [];
 
-  const startController = async (extraEnv: Record<string, string> = {}, database = databaseUrl) => {
-    const port = await freePort();
-    const service = spawnService('rollout-controller', {
-      IRIS_MODE: 'kafka',
-      KAFKA_BROKERS: process.env.KAFKA_BROKERS,
-      DATABASE_URL: database,
-      PORT: String(port),
-      IRIS_AUTH_TOKENS: AUTH_TOKENS,
-      ROLLOUT_CONSUMER_GROUP: uniqueName('rollout-controller'),
-      ROLLOUT_TICK_INTERVAL_MS: '200',
-      LOG_LEVEL: 'warn',
-      KAFKA_SESSION_TIMEOUT_MS: '6000',
-      ...extraEnv,
-    });
-    running.push(service);
-    const base = `http://127.0.0.1:${port}`;
-    await waitUntilReady(base);
-    return { service, base };
+  const startController = async () => {
+    const controller = await spawnController(databaseUrl);
+    running.push(controller.service);
+    return controller;
   };
 
   /** The controller learns versions from the registry topic asynchronously: retry while it says "not registered". */
@@ -241,21 +247,8 @@ describe('environment promotion on real Kafka and PostgreSQL', () => {
   const controllerIn = async (environment: string, extraEnv: Record<string, string> = {}) => {
     const database = await createFreshDatabase(adminUrl(), `iris_${environment}`);
     databases.push(database);
-    const port = await freePort();
-    const service = spawnService('rollout-controller', {
-      IRIS_MODE: 'kafka',
-      KAFKA_BROKERS: process.env.KAFKA_BROKERS,
-      DATABASE_URL: database,
-      PORT: String(port),
-      IRIS_ENVIRONMENT: environment,
-      IRIS_AUTH_TOKENS: AUTH_TOKENS,
-      ROLLOUT_CONSUMER_GROUP: uniqueName(`rollout-controller-${environment}`),
-      LOG_LEVEL: 'warn',
-      ...extraEnv,
-    });
+    const { service, base } = await spawnController(database, { IRIS_ENVIRONMENT: environment, ...extraEnv });
     running.push(service);
-    const base = `http://127.0.0.1:${port}`;
-    await waitUntilReady(base);
     return base;
   };
 
