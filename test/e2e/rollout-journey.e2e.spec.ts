@@ -219,6 +219,29 @@ describe('rollout journey: SDK routing + metrics-aggregator + rollout-controller
     expect(agentRouter.movedSessions()).toEqual([]); // let-finish: sessions on v2 were not moved
   });
 
+  it('blue-green: after shadow every session — new and existing — switches to the candidate at once, and a rollback switches them all back', async () => {
+    const { agent, routing, agentRouter, stop } = await liveAgent({ v1: '1.0.0', v2: '1.1.0' }, [healthy('v1'), healthy('v2')]);
+    try {
+      await new Promise((r) => setTimeout(r, 2_000)); // sessions running on v1
+      await post(agent, '/rollouts', {
+        candidateVersionId: 'v2',
+        strategy: 'blue-green',
+        stages: [{ name: 'shadow', trafficPercent: 0, minDurationMs: WINDOW_MS, minSamples: 40, shadowSampleRate: 0.5 }, { name: 'switch', trafficPercent: 100, minDurationMs: 600_000, minSamples: 1_000_000 }],
+        gates: { statistics: { minSamplesPerVersion: 20 } },
+      });
+      await routing.waitFor((d) => d.some((e) => weightOf(e, 'v2') === 1), 60_000, 'switched to v2');
+      await new Promise((r) => setTimeout(r, 2_000));
+      const switched = agentRouter.movedSessions().filter((line) => /v1:.* v2:blue-green/.test(line));
+      expect(switched.length).toBeGreaterThan(0); // sessions that started on v1 went on on v2
+      await post(agent, '/rollout/rollback', { reason: 'switch back' });
+      await routing.waitFor((d) => weightOf(d[d.length - 1]!, 'v1') === 1, 30_000, 'switched back');
+      await new Promise((r) => setTimeout(r, 2_000));
+      expect(agentRouter.movedSessions().some((line) => /v2:blue-green.* v1:blue-green/.test(line))).toBe(true);
+    } finally {
+      await stop();
+    }
+  });
+
   it('three versions live at once: a version deployed mid-rollout keeps the older ones in place, sessions stay pinned, the old ones drain to zero', async () => {
     const { agent, routing, agentRouter, stop } = await liveAgent({ v1: '1.0.0', v2: '1.1.0', v3: '1.2.0' }, [healthy('v1'), healthy('v2'), healthy('v3')]);
     const hold = (percent: number) => [{ name: `hold-${percent}`, trafficPercent: percent, minDurationMs: 600_000, minSamples: 1_000_000 }, { name: 'full', trafficPercent: 100, minDurationMs: 0, minSamples: 0 }];
