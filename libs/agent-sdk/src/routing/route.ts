@@ -47,6 +47,8 @@ export interface RouteDecision {
   terminated?: true;
   /** The version the session was on when it was moved (migrated, terminated, blue-green switch). */
   previousVersionId?: string;
+  /** The pin names a version this instance's table does not list yet (a newer table placed it): kept, without endpoint or tuple. */
+  tableBehind?: true;
 }
 
 export interface RouteOptions {
@@ -104,15 +106,16 @@ export function routeSession(
   const cohort = findCohort(table, request);
   if (cohort) return decide(table, cohort, 'cohort', hash);
 
+  const { versionId: pinnedId, revision: pinRevision } = pinnedVersionId === undefined ? { versionId: undefined, revision: 0 } : parsePin(pinnedVersionId);
   if (table.strategy === 'blue-green') {
     const index = table.current.ramp ? heaviestIndex(table.current, nowMs, table.openToNew) : table.staticHeaviest;
     if (index < 0) return fallbackDecision(table, defaultVersionId, hash);
     const target = table.byId.get(table.current.versionIds[index])!;
-    const previous = pinnedVersionId !== undefined && pinnedVersionId !== target.versionId ? pinnedVersionId : undefined;
+    const previous = pinnedId !== undefined && pinnedId !== target.versionId ? pinnedId : undefined;
     return decide(table, target, 'blue-green', hash, previous);
   }
 
-  let pinned = pinnedVersionId;
+  let pinned = pinnedId;
   let pinnedByCurrentWeights = false;
   if (pinned === undefined && startedAtMs !== undefined) {
     const epoch = epochAt(table, startedAtMs);
@@ -127,6 +130,11 @@ export function routeSession(
   if (pinned === undefined) return placeNew(table, hash, nowMs, 'weighted', defaultVersionId);
 
   const version = table.byId.get(pinned);
+  if (version === undefined && pinRevision > table.revision) {
+    // Placed by a NEWER table than this instance has received (another instance is a moment ahead): the session
+    // stays where it is rather than being moved by stale weights.
+    return { versionId: pinned, reason: 'pinned', revision: table.revision, shadow: NO_SHADOW, pin: pinnedVersionId, tableBehind: true };
+  }
   if (version === undefined || !servesSessions(version)) {
     // killed, drained, retired or gone: its sessions move (or end, if it terminates them)
     const terminate = version?.existingSessions === 'terminate';
@@ -221,7 +229,7 @@ function fallbackDecision(table: CompiledRoutingTable | undefined, defaultVersio
   if (!candidate) return { versionId: null, reason: 'fallback', revision, shadow: NO_SHADOW };
   const listed = table?.byId.get(candidate.versionId);
   if (table && listed) return decide(table, listed, 'fallback', hash);
-  return { versionId: candidate.versionId, reason: 'fallback', revision, shadow: NO_SHADOW, pin: candidate.versionId };
+  return { versionId: candidate.versionId, reason: 'fallback', revision, shadow: NO_SHADOW, pin: formatPin(candidate.versionId, revision) };
 }
 
 function decide(table: CompiledRoutingTable, version: RouteVersionData, reason: RouteReason, hash: number, previousVersionId?: string): RouteDecision {
@@ -233,7 +241,7 @@ function decide(table: CompiledRoutingTable, version: RouteVersionData, reason: 
     reason,
     revision: table.revision,
     shadow: table.shadow.length === 0 ? NO_SHADOW : shadowOf(table, version.versionId, hash),
-    pin: version.versionId,
+    pin: formatPin(version.versionId, table.revision),
   };
   if (previousVersionId !== undefined) decision.previousVersionId = previousVersionId;
   return decision;
@@ -253,4 +261,15 @@ function shadowOf(table: CompiledRoutingTable, primaryVersionId: string, hash: n
 export function toEpochMs(time: SessionTime): number | undefined {
   const ms = typeof time === 'number' ? time : time instanceof Date ? time.getTime() : Date.parse(time);
   return Number.isFinite(ms) ? ms : undefined;
+}
+
+/** A pin token: the session's version and the table revision that placed it (`<versionId>@<revision>`). */
+export function formatPin(versionId: string, revision: number): string {
+  return `${versionId}@${revision}`;
+}
+
+/** A pin token, or a bare version id (revision 0). */
+export function parsePin(pin: string): { versionId: string; revision: number } {
+  const match = /^(.*)@(\d+)$/.exec(pin);
+  return match ? { versionId: match[1]!, revision: Number(match[2]) } : { versionId: pin, revision: 0 };
 }

@@ -25,7 +25,7 @@ describe('route(): weighted placement', () => {
     const decisions = sessionIds(100_000).map((s) => route(table, req(s), T0));
     const got = shares(decisions);
     for (const [id, weight] of Object.entries({ v1: 0.6, v2: 0.3, v3: 0.08, v4: 0.02 })) expect(Math.abs(got[id] - weight)).toBeLessThan(0.006);
-    expect(decisions.every((d) => d.reason === 'weighted' && d.revision === 1 && d.pin === d.versionId)).toBe(true);
+    expect(decisions.every((d) => d.reason === 'weighted' && d.revision === 1 && d.pin === `${d.versionId}@1`)).toBe(true);
     expect(decisions[0].endpoint).toBe(`http://${decisions[0].versionId}.agents.test:8080/`);
   });
 
@@ -101,7 +101,7 @@ describe('route(): weighted placement', () => {
   });
 
   it('falls back when nothing takes new sessions, and to the default version without a table', () => {
-    expect(route(undefined, req('s1'), T0, { defaultVersionId: 'v0' })).toEqual({ versionId: 'v0', reason: 'fallback', revision: 0, shadow: [], pin: 'v0' });
+    expect(route(undefined, req('s1'), T0, { defaultVersionId: 'v0' })).toEqual({ versionId: 'v0', reason: 'fallback', revision: 0, shadow: [], pin: 'v0@0' });
     expect(route(undefined, req('s1'), T0)).toMatchObject({ versionId: null, reason: 'fallback' });
     const idle = routingDecision(AGENT, 4, { versions: [version('v1', 0, { state: 'draining' }), version('v2', 0, { state: 'drained' })], fallbackVersionId: 'v1' });
     expect(route(idle, req('s1'), T0)).toMatchObject({ versionId: 'v1', reason: 'fallback', revision: 4 });
@@ -149,7 +149,7 @@ describe('route(): pinning', () => {
 
   it('a pin token takes precedence over the start time', () => {
     const d = route(r2, req('s1', { pinnedVersionId: 'v1', sessionStartedAt: T0 + 15 * MINUTE }), T0 + 20 * MINUTE);
-    expect(d).toMatchObject({ versionId: 'v1', reason: 'pinned', pin: 'v1' });
+    expect(d).toMatchObject({ versionId: 'v1', reason: 'pinned', pin: expect.stringMatching(/^v1@\d+$/) });
   });
 });
 
@@ -193,6 +193,13 @@ describe('route(): existing sessions of a version', () => {
 
   it('a version that left the table migrates its sessions', () => {
     expect(route(at('keep'), req('s1', { pinnedVersionId: 'gone' }), T0)).toMatchObject({ reason: 'migrated', previousVersionId: 'gone' });
+    expect(route(at('keep'), req('s1', { pinnedVersionId: 'gone@1' }), T0)).toMatchObject({ reason: 'migrated', previousVersionId: 'gone' });
+  });
+
+  it('a pin placed by a newer table than this instance has is kept (the instance is a moment behind)', () => {
+    const table = at('keep');
+    const ahead = `v9@${table.revision + 1}`;
+    expect(route(table, req('s1', { pinnedVersionId: ahead }), T0)).toEqual({ versionId: 'v9', reason: 'pinned', revision: table.revision, shadow: [], pin: ahead, tableBehind: true });
   });
 });
 

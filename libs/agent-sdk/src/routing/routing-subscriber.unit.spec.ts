@@ -124,7 +124,7 @@ describe('IrisAgentClient.route() (embedded bus)', () => {
       await publishDecision(bus, AGENT, 1, { v1: 0, v2: 1 });
       await waitFor(() => client.routingTable()?.revision === 1);
       const first = client.route({ sessionId: 's1' });
-      expect(first).toMatchObject({ versionId: 'v2', reason: 'weighted', revision: 1, pin: 'v2', endpoint: 'http://v2.agents.test:8080/' });
+      expect(first).toMatchObject({ versionId: 'v2', reason: 'weighted', revision: 1, pin: 'v2@1', endpoint: 'http://v2.agents.test:8080/' });
 
       await publishDecision(bus, AGENT, 2, { v1: 1, v2: 0 });
       await waitFor(() => client.routingTable()?.revision === 2);
