@@ -2,10 +2,12 @@
  * metrics-aggregator on a real broker and PostgreSQL, same run:
  * (1) throughput: N pre-published telemetry events (fresh 12-partition topic) consumed by a raw kafkajs
  *     eachBatch consumer that only JSON.parses, then by the real TelemetryAggregator (PartitionStore on
- *     PostgreSQL, KafkaMessageBus, production settings: window 10 s, lateness 5 s, maxBatchSize 5000);
+ *     PostgreSQL, KafkaMessageBus, production settings: window 10 s, lateness 5 s, maxBatchSize 500, checkpoints every 1 s);
  * (2) end-to-end latency: aggregator + SnapshotEmitter + EventLogPublisher with window 1 s, lateness 200 ms,
  *     idle 500 ms, a steady stream at ~2,000 events/s with event time = wall time; per window, the time its
- *     metrics.snapshot arrives on the metrics topic minus (window end + allowed lateness).
+ *     metrics.snapshot arrives on the metrics topic minus (window end + allowed lateness). The stream goes on
+ *     for two windows after the measured ones, as a live stream would: the very last window of a stream only
+ *     closes once its partitions are found idle (METRICS_IDLE_PARTITION_MS), which is not steady-state latency.
  * Run: npx ts-node --transpile-only -r ./libs/agent-sim/src/source-aliases.ts bench/metrics-aggregator.bench.ts
  * (env: KAFKA_BROKERS, DATABASE_URL = admin URL, BENCH_TELEMETRY_EVENTS, BENCH_TELEMETRY_RATE, BENCH_LATENCY_SECONDS)
  * Without KAFKA_BROKERS a local broker is started and stopped (startKafkaBroker).
@@ -87,7 +89,7 @@ function telemetry(agent: string, events: number, ratePerSec: number, startTimeM
 }
 
 function productionSettings(consumerGroup: string): AggregatorSettings {
-  return { consumerGroup, windowMs: 10_000, allowedLatenessMs: 5_000, idleAfterMs: 5_000, emitIntervalMs: 100, maxBatchSize: 5_000, rollingViewsMs: [] };
+  return { consumerGroup, windowMs: 10_000, allowedLatenessMs: 5_000, idleAfterMs: 5_000, emitIntervalMs: 100, maxBatchSize: 500, checkpointIntervalMs: 1_000, rollingViewsMs: [] };
 }
 
 export async function runMetricsAggregatorBench(options: MetricsAggregatorBenchOptions = {}): Promise<MetricsAggregatorBenchResult> {
@@ -115,14 +117,7 @@ export async function runMetricsAggregatorBench(options: MetricsAggregatorBenchO
     await producer.connect();
 
     // ---- (1) throughput ----
-    log(`generating ${total} telemetry events…`);
-    const spanMs = ((total / 0.95) / rate) * 1000;
-    const events = telemetry(uniqueName('bench-agent'), total, rate, Date.now() - spanMs, 42);
-    if (events.length < total) throw new Error(`generated only ${events.length} events`);
-    const encoded = events.map((event) => ({ key: keyFor(event), value: encodeMessage(event) }));
-    const messageBytes = Math.round(encoded.reduce((s, m) => s + m.value.length, 0) / encoded.length);
-    log(`publishing ${total} events (~${messageBytes} bytes) to ${topic} (${partitions} partitions)…`);
-    await publishAll(producer, topic, encoded);
+    const messageBytes = await generateAndPublish(producer, topic, total, rate, log); // the generated events are garbage by now
 
     log('consuming (raw kafkajs, JSON.parse only)…');
     const raw = await consumeRaw(kafka, topic, total);
@@ -152,6 +147,19 @@ export async function runMetricsAggregatorBench(options: MetricsAggregatorBenchO
     await dropDatabase(databaseUrl, adminUrl).catch(() => undefined);
     await startedBroker?.stop();
   }
+}
+
+/** Publishes `total` telemetry events to `topic`; returns their mean size in bytes. */
+async function generateAndPublish(producer: Producer, topic: string, total: number, rate: number, log: (line: string) => void): Promise<number> {
+  log(`generating ${total} telemetry events…`);
+  const spanMs = ((total / 0.95) / rate) * 1000;
+  const events = telemetry(uniqueName('bench-agent'), total, rate, Date.now() - spanMs, 42);
+  if (events.length < total) throw new Error(`generated only ${events.length} events`);
+  const encoded = events.map((event) => ({ key: keyFor(event), value: encodeMessage(event) }));
+  const messageBytes = Math.round(encoded.reduce((s, m) => s + m.value.length, 0) / encoded.length);
+  log(`publishing ${total} events (~${messageBytes} bytes) to ${topic} (${TOPICS.telemetry.partitions} partitions)…`);
+  await publishAll(producer, topic, encoded);
+  return messageBytes;
 }
 
 async function publishAll(producer: Producer, topic: string, messages: Array<{ key: string; value: Buffer }>): Promise<void> {
@@ -233,7 +241,16 @@ async function measureLatency(
 ): Promise<NonNullable<MetricsAggregatorBenchResult['latency']>> {
   const windowMs = 1_000;
   const allowedLatenessMs = 200;
-  const settings: AggregatorSettings = { consumerGroup: uniqueName('bench-latency'), windowMs, allowedLatenessMs, idleAfterMs: 500, emitIntervalMs: 100, maxBatchSize: 5_000, rollingViewsMs: [60_000] };
+  const settings: AggregatorSettings = {
+    consumerGroup: uniqueName('bench-latency'),
+    windowMs,
+    allowedLatenessMs,
+    idleAfterMs: 500,
+    emitIntervalMs: 100,
+    maxBatchSize: 500,
+    checkpointIntervalMs: 1_000,
+    rollingViewsMs: [60_000],
+  };
   const topic = uniqueName('bench-telemetry-live');
   const admin = kafka.admin();
   await admin.connect();
@@ -243,7 +260,8 @@ async function measureLatency(
   const agent = uniqueName('bench-live-agent');
   const ratePerSec = 2_000;
   // Pre-generate the stream on a clock starting at 0; each event is sent when wall time reaches its offset.
-  const plan = telemetry(agent, Math.ceil(ratePerSec * seconds), ratePerSec * 0.95, 0, 7);
+  const trailingMs = 2 * windowMs; // streamed after the measured windows (see the header)
+  const plan = telemetry(agent, Math.ceil((ratePerSec * (seconds * 1000 + trailingMs)) / 1000), ratePerSec * 0.95, 0, 7);
 
   // Snapshot arrivals on the metrics topic (only this agent's).
   const arrivals = new Map<number, number>();
@@ -269,8 +287,8 @@ async function measureLatency(
   const logger = quietLogger();
   const store = new PartitionStore(dataSource, settings.consumerGroup, topic);
   const eventStore = new PostgresEventStore(dataSource);
-  const aggregator = new TelemetryAggregator(bus, store, settings, metrics, logger, Date.now, { topic });
   const emitter = new SnapshotEmitter(dataSource, store, eventStore, settings, metrics, logger, true);
+  const aggregator = new TelemetryAggregator(bus, store, settings, metrics, logger, Date.now, { topic, onWindowsCheckpointed: () => emitter.wake() });
   const publisher = new EventLogPublisher(dataSource, eventStore, bus, logger, { singleInstance: true, relayId: uniqueName('bench-relay') });
   try {
     await aggregator.start();
@@ -284,6 +302,7 @@ async function measureLatency(
     let index = 0;
     let firstWindowEnd = Infinity;
     let lastWindowEnd = -Infinity;
+    const measuredUntil = streamStart + seconds * 1000;
     while (index < plan.length) {
       const now = Date.now();
       const due: Array<{ key: string; value: Buffer }> = [];
@@ -295,12 +314,12 @@ async function measureLatency(
       }
       if (due.length) {
         firstWindowEnd = Math.min(firstWindowEnd, Math.floor(now / windowMs) * windowMs + windowMs);
-        lastWindowEnd = Math.floor(now / windowMs) * windowMs + windowMs;
+        if (now < measuredUntil) lastWindowEnd = Math.floor(now / windowMs) * windowMs + windowMs;
         void producer.send({ topic, acks: -1, messages: due });
       }
       await new Promise((r) => setTimeout(r, sendEvery));
     }
-    // Wait for the last window to be emitted (idle partitions let it close).
+    // Wait for the last measured window to be emitted.
     const deadline = Date.now() + 15_000;
     while (!arrivals.has(lastWindowEnd) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
 

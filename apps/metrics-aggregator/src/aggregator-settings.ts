@@ -22,6 +22,11 @@ export interface AggregatorSettings {
   /** How often closed windows are looked for and emitted. */
   emitIntervalMs: number;
   maxBatchSize: number;
+  /**
+   * Longest time a partition's applied records stay unsaved (what a crash makes Kafka redeliver); a caught-up
+   * partition is also saved as soon as its watermark passes a window end.
+   */
+  checkpointIntervalMs: number;
   /** Rolling views emitted after each window, as spans in ms (default 1, 5 and 15 minutes). */
   rollingViewsMs: number[];
 }
@@ -36,7 +41,9 @@ export function loadAggregatorSettings(env: NodeJS.ProcessEnv = process.env): Ag
     allowedLatenessMs,
     idleAfterMs: read.integer('METRICS_IDLE_PARTITION_MS', Math.max(2_000, allowedLatenessMs), { min: 100, max: 3_600_000 }),
     emitIntervalMs: read.integer('METRICS_EMIT_INTERVAL_MS', 100, { min: 10, max: 60_000 }),
-    maxBatchSize: read.integer('METRICS_MAX_BATCH', 5_000, { min: 1, max: 100_000 }),
+    // Small handler batches: fewer decoded events alive at once (they die young), and checkpoints no longer follow batches.
+    maxBatchSize: read.integer('METRICS_MAX_BATCH', 500, { min: 1, max: 100_000 }),
+    checkpointIntervalMs: read.integer('METRICS_CHECKPOINT_INTERVAL_MS', 1_000, { min: 10, max: 600_000 }),
     rollingViewsMs: parseRollingViews(read.string('METRICS_ROLLING_VIEWS', '1m,5m,15m'), windowMs),
   };
 }

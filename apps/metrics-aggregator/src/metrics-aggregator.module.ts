@@ -43,9 +43,12 @@ export class MetricsAggregatorModule implements OnApplicationBootstrap, BeforeAp
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.aggregator = new TelemetryAggregator(this.bus, this.store, this.settings, this.metrics, this.logger);
-    await this.aggregator.start();
     this.emitter = new SnapshotEmitter(this.dataSource, this.store, this.eventStore, this.settings, this.metrics, this.logger, this.config.mode === 'embedded');
+    // A window closed in this process is emitted at once; partitions of other instances are polled (emitIntervalMs).
+    this.aggregator = new TelemetryAggregator(this.bus, this.store, this.settings, this.metrics, this.logger, Date.now, {
+      onWindowsCheckpointed: () => this.emitter?.wake(),
+    });
+    await this.aggregator.start();
     this.emitter.start();
   }
 

@@ -4,8 +4,8 @@ import type { ServiceDefinition } from '@iris/runtime';
 import { MetricsAggregatorTables1763900000000 } from './migrations/1763900000000-metrics-aggregator-tables';
 
 /**
- * Every batch ends in a PostgreSQL checkpoint round trip: partitions are processed concurrently (each still in
- * order, serialised per partition by TelemetryAggregator) and fetches are larger, so checkpoints cover more events.
+ * Partitions are processed concurrently (each still in order, serialised per partition by TelemetryAggregator)
+ * and fetches are larger: checkpoints are written in the background, so a fetch is decoding-bound, not database-bound.
  */
 export const METRICS_AGGREGATOR_KAFKA_CONSUMER = { partitionsConsumedConcurrently: 12, maxBytesPerPartition: 4 * 1024 * 1024 } as const;
 

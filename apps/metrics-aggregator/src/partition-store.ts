@@ -13,7 +13,19 @@ export interface PendingPartial {
   windowStartMs: number;
   windowEndMs: number;
   accumulators: KeyedAccumulatorsJSON;
+  /** Row version (PostgreSQL xmin): markEmitted only marks the version that was read. */
+  version: string;
 }
+
+type PartialRow = { partition: number; window_start_ms: string; window_end_ms: string; accumulators: KeyedAccumulatorsJSON; version: string };
+
+const toPartial = (r: PartialRow): PendingPartial => ({
+  partition: r.partition,
+  windowStartMs: Number(r.window_start_ms),
+  windowEndMs: Number(r.window_end_ms),
+  accumulators: r.accumulators,
+  version: r.version,
+});
 
 /** The state of another instance moved the checkpoint: this instance no longer owns the partition. */
 export class PartitionOwnershipLostError extends Error {
@@ -89,30 +101,37 @@ export class PartitionStore {
 
   /** Partials of windows not yet emitted, ending at or before `endMsAtMost`. */
   async pendingPartials(endMsAtMost: number): Promise<PendingPartial[]> {
-    const rows: Array<{ partition: number; window_start_ms: string; window_end_ms: string; accumulators: KeyedAccumulatorsJSON }> = await this.dataSource.query(
-      `SELECT partition, window_start_ms::text, window_end_ms::text, accumulators FROM metrics_window_partials
+    const rows: PartialRow[] = await this.dataSource.query(
+      `SELECT partition, window_start_ms::text, window_end_ms::text, accumulators, xmin::text AS version FROM metrics_window_partials
        WHERE consumer_group = $1 AND topic = $2 AND NOT emitted AND window_end_ms <= $3 ORDER BY window_start_ms, partition`,
       [this.consumerGroup, this.topic, endMsAtMost],
     );
-    return rows.map((r) => ({ partition: r.partition, windowStartMs: Number(r.window_start_ms), windowEndMs: Number(r.window_end_ms), accumulators: r.accumulators }));
+    return rows.map(toPartial);
   }
 
-  async markEmitted(windowStartMs: number): Promise<void> {
-    await this.dataSource.query(`UPDATE metrics_window_partials SET emitted = true WHERE consumer_group = $1 AND topic = $2 AND window_start_ms = $3`, [
-      this.consumerGroup,
-      this.topic,
-      windowStartMs,
-    ]);
+  /**
+   * Marks these partials emitted — each only in the version that was read: one rewritten meanwhile (a late
+   * partial's checkpoint) stays pending, so its window is emitted again with it.
+   */
+  async markEmitted(partials: readonly PendingPartial[]): Promise<void> {
+    if (partials.length === 0) return;
+    await this.dataSource.query(
+      `UPDATE metrics_window_partials AS p SET emitted = true
+       FROM unnest($3::int[], $4::bigint[], $5::text[]) AS done(partition, window_start_ms, version)
+       WHERE p.consumer_group = $1 AND p.topic = $2 AND p.partition = done.partition AND p.window_start_ms = done.window_start_ms
+         AND p.xmin::text = done.version`,
+      [this.consumerGroup, this.topic, partials.map((p) => p.partition), partials.map((p) => String(p.windowStartMs)), partials.map((p) => p.version)],
+    );
   }
 
   /** Partials (emitted or not) of windows overlapping [fromMs, toMs), for rolling views. */
   async partialsBetween(fromMs: number, toMs: number): Promise<PendingPartial[]> {
-    const rows: Array<{ partition: number; window_start_ms: string; window_end_ms: string; accumulators: KeyedAccumulatorsJSON }> = await this.dataSource.query(
-      `SELECT partition, window_start_ms::text, window_end_ms::text, accumulators FROM metrics_window_partials
+    const rows: PartialRow[] = await this.dataSource.query(
+      `SELECT partition, window_start_ms::text, window_end_ms::text, accumulators, xmin::text AS version FROM metrics_window_partials
        WHERE consumer_group = $1 AND topic = $2 AND window_start_ms >= $3 AND window_start_ms < $4`,
       [this.consumerGroup, this.topic, fromMs, toMs],
     );
-    return rows.map((r) => ({ partition: r.partition, windowStartMs: Number(r.window_start_ms), windowEndMs: Number(r.window_end_ms), accumulators: r.accumulators }));
+    return rows.map(toPartial);
   }
 
   /** Drops emitted partials older than `beforeMs` (rolling views need the last 15 minutes). */

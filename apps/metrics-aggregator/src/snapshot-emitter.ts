@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createEvent, EventDataInput } from '@iris/contracts';
-import type { PostgresEventStore } from '@iris/event-store';
+import { DuplicateEventIdError, type NewEvent, type PostgresEventStore } from '@iris/event-store';
 import type { JsonLogger } from '@iris/observability';
 import { LeaderLock, toNewEvent } from '@iris/runtime';
 import type { DataSource } from 'typeorm';
@@ -42,6 +42,9 @@ export function snapshotEvents(window: ClosedWindow, consumerGroup: string, view
   });
 }
 
+/** Most snapshots appended in one statement. */
+const APPEND_CHUNK = 500;
+
 /**
  * Emits a window once every partition that has data has closed it: merges the partitions' partials and
  * appends metrics.snapshot events to the log (the outbox relay publishes them to Kafka). One instance
@@ -50,6 +53,8 @@ export function snapshotEvents(window: ClosedWindow, consumerGroup: string, view
 export class SnapshotEmitter {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
+  /** wake() arrived during a pass: run another one right after it. */
+  private rerun = false;
   private stopped = false;
   private readonly lock: LeaderLock;
   /** Merged windows emitted lately (by start), kept for rolling views; refilled from the store after a restart. */
@@ -68,15 +73,16 @@ export class SnapshotEmitter {
     this.lock = new LeaderLock(dataSource, `iris-metrics-emitter:${settings.consumerGroup}`);
   }
 
+  /** Looks for closed windows every emitIntervalMs, and at once on wake(). */
   start(): void {
-    const tick = async () => {
-      if (this.stopped) return;
-      this.running = this.emitReady().then(() => undefined, (error: unknown) => this.logger.warn('snapshot emission failed; retrying', { error }),
-      );
-      await this.running;
-      if (!this.stopped) this.timer = setTimeout(() => void tick(), this.settings.emitIntervalMs);
-    };
-    void tick();
+    this.pass();
+  }
+
+  /** A partition of this process checkpointed past a window end: look now instead of at the next interval. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) this.rerun = true;
+    else this.pass();
   }
 
   async stop(): Promise<void> {
@@ -84,6 +90,25 @@ export class SnapshotEmitter {
     clearTimeout(this.timer);
     await this.running;
     await this.lock.release().catch(() => undefined);
+  }
+
+  private pass(): void {
+    clearTimeout(this.timer);
+    this.running = this.emitReady()
+      .then(
+        () => undefined,
+        (error: unknown) => this.logger.warn('snapshot emission failed; retrying', { error }),
+      )
+      .finally(() => {
+        this.running = undefined;
+        if (this.stopped) return;
+        if (this.rerun) {
+          this.rerun = false;
+          this.pass();
+        } else {
+          this.timer = setTimeout(() => this.pass(), this.settings.emitIntervalMs);
+        }
+      });
   }
 
   /** Rolling views (e.g. last 1, 5, 15 min) ending at `endMs`, merged from the closed windows in each span. */
@@ -117,6 +142,19 @@ export class SnapshotEmitter {
     this.cachedFromMs = fromMs;
   }
 
+  /**
+   * Appends in one round trip; when some of the events are in the log already (re-emitted after a crash,
+   * next to corrected ones) each is appended on its own, the repeated ones being no-ops.
+   */
+  private async appendIdempotently(stream: string, events: NewEvent[]): Promise<void> {
+    try {
+      await this.eventStore.appendToStream(stream, events, { expectedVersion: 'any' });
+    } catch (error) {
+      if (!(error instanceof DuplicateEventIdError) || events.length === 1) throw error;
+      for (const event of events) await this.eventStore.appendToStream(stream, [event], { expectedVersion: 'any' });
+    }
+  }
+
   /** One pass: emit every window closed in all partitions. Returns how many snapshots were appended. */
   async emitReady(): Promise<number> {
     if (!this.singleInstance && !(await this.lock.tryAcquire())) return 0;
@@ -125,27 +163,47 @@ export class SnapshotEmitter {
     const completeThrough = Math.min(...watermarks.map((w) => w.watermarkMs ?? -Infinity));
     if (!Number.isFinite(completeThrough)) return 0;
     const pending = await this.store.pendingPartials(completeThrough);
-    const windows = new Map<number, PendingPartial[]>();
-    for (const partial of pending) windows.set(partial.windowStartMs, [...(windows.get(partial.windowStartMs) ?? []), partial]);
+    const starts = [...new Set(pending.map((partial) => partial.windowStartMs))].sort((a, b) => a - b);
     let emitted = 0;
-    for (const [startMs, partials] of windows) {
-      const all = await this.store.partialsBetween(startMs, startMs + 1); // include partials emitted before (a correction)
-      const merged = mergeClosedWindows(
-        all.map((p) => ({ startMs: p.windowStartMs, endMs: p.windowEndMs, versions: [], tenants: [], accumulators: p.accumulators })),
-      );
-      this.recentWindows.set(startMs, merged);
-      const events = [
-        ...snapshotEvents(merged, this.settings.consumerGroup),
-        ...(await this.rollingViewsEndingAt(merged.endMs)).flatMap((view) => snapshotEvents(view, this.settings.consumerGroup, 'rolling')),
-      ];
-      for (const event of events) {
-        await this.eventStore.appendToStream(`metrics-${event.environment}-${event.data.agent}`, [toNewEvent(event, { actor: 'metrics-aggregator' })], {
-          expectedVersion: 'any',
-        });
-        emitted++;
+    if (starts.length > 0) {
+      // Every partial of those windows, emitted ones included (a late partial re-emits a corrected window): one query.
+      const wanted = new Set(starts);
+      const partialsOf = new Map<number, PendingPartial[]>();
+      for (const partial of await this.store.partialsBetween(starts[0], starts[starts.length - 1] + 1)) {
+        if (!wanted.has(partial.windowStartMs)) continue;
+        const list = partialsOf.get(partial.windowStartMs);
+        if (list) list.push(partial);
+        else partialsOf.set(partial.windowStartMs, [partial]);
       }
-      await this.store.markEmitted(startMs);
-      this.logger.write('debug', 'window emitted', { windowStartMs: startMs, partitions: partials.length });
+      const events: Array<ReturnType<typeof snapshotEvents>[number]> = [];
+      const merged: PendingPartial[] = [];
+      for (const startMs of starts) {
+        const partials = partialsOf.get(startMs) ?? [];
+        if (partials.length === 0) continue;
+        merged.push(...partials);
+        const window = mergeClosedWindows(
+          partials.map((p) => ({ startMs: p.windowStartMs, endMs: p.windowEndMs, versions: [], tenants: [], accumulators: p.accumulators })),
+        );
+        this.recentWindows.set(startMs, window);
+        events.push(
+          ...snapshotEvents(window, this.settings.consumerGroup),
+          ...(await this.rollingViewsEndingAt(window.endMs)).flatMap((view) => snapshotEvents(view, this.settings.consumerGroup, 'rolling')),
+        );
+        this.logger.write('debug', 'window emitted', { windowStartMs: startMs, partitions: partials.length });
+      }
+      // One append per stream (agent), windows in order; a crash before markEmitted re-emits the same ids (no-ops).
+      const byStream = new Map<string, NewEvent[]>();
+      for (const event of events) {
+        const stream = `metrics-${event.environment}-${event.data.agent}`;
+        const list = byStream.get(stream);
+        if (list) list.push(toNewEvent(event, { actor: 'metrics-aggregator' }));
+        else byStream.set(stream, [toNewEvent(event, { actor: 'metrics-aggregator' })]);
+      }
+      for (const [stream, streamEvents] of byStream) {
+        for (let i = 0; i < streamEvents.length; i += APPEND_CHUNK) await this.appendIdempotently(stream, streamEvents.slice(i, i + APPEND_CHUNK));
+        emitted += streamEvents.length;
+      }
+      await this.store.markEmitted(merged); // only the versions read: a partial rewritten meanwhile re-emits its window
     }
     this.metrics.snapshotsEmitted += emitted;
     const horizon = completeThrough - Math.max(0, ...this.settings.rollingViewsMs) - this.settings.windowMs;

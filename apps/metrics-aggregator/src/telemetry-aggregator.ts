@@ -1,30 +1,18 @@
 import { decodeMessage, IrisEvent, TOPICS } from '@iris/contracts';
-import type { DecodedMessage, MessageBus, RawMessage, Subscription } from '@iris/messaging';
+import type { BatchOutcome, DecodedMessage, MessageBus, RawMessage, Subscription } from '@iris/messaging';
 import type { JsonLogger } from '@iris/observability';
-import { ClosedWindow, isTelemetryEvent, TelemetryEvent, WindowedAggregator } from './aggregation';
+import { AggregatorState, isTelemetryEvent, TelemetryEvent, WindowedAggregator } from './aggregation';
 import type { AggregatorMetrics } from './aggregator-metrics';
 import type { AggregatorSettings } from './aggregator-settings';
+import { checkpointDue, lean, LEAN_STATE, PartitionState, windowIndexPassed } from './partition-state';
 import { PartitionOwnershipLostError, PartitionStore } from './partition-store';
-
-interface PartitionState {
-  aggregator: WindowedAggregator;
-  /** Offsets below this are already in `aggregator` (and in the stored checkpoint once `stored` matches). */
-  nextOffset: bigint;
-  /** The offset the stored checkpoint covers (undefined: none stored yet). */
-  storedOffset: bigint | undefined;
-  lastEventAtWallMs: number;
-  /** Whether the last batch reached the partition's end (a lagging partition is never treated as idle). */
-  caughtUp: boolean;
-  /** The watermark in the stored checkpoint (the emitter reads it). */
-  storedWatermarkMs: number | null;
-}
 
 export interface TelemetryAggregatorOptions {
   /** The telemetry topic consumed. Default TOPICS.telemetry.name (other names: benchmarks, tests). */
   topic?: string;
+  /** Told after a checkpoint that stored closed windows or moved the watermark past a window end (wakes the emitter). */
+  onWindowsCheckpointed?: () => void;
 }
-
-const source = (partition: number) => `p${partition}`;
 
 /** Telemetry topic records must be valid contract events of a telemetry type. */
 export function decodeTelemetry(message: RawMessage): TelemetryEvent {
@@ -34,17 +22,24 @@ export function decodeTelemetry(message: RawMessage): TelemetryEvent {
 }
 
 /**
- * Consumes telemetry in batches and keeps one windowed aggregator per partition. After each batch the
- * partition's state is checkpointed in PostgreSQL with the offset it covers (before Kafka commits),
- * so a redelivered record (crash, rebalance) is recognised by its offset and counted once.
+ * Consumes telemetry in batches and keeps one windowed aggregator per partition, checkpointed in PostgreSQL
+ * with the offset it covers: every `checkpointIntervalMs`, and at once when a caught-up partition's watermark
+ * passes a window end (so the emitter can close the window). Checkpoints are written off the consuming path
+ * (one at a time per partition) and Kafka commits only what a checkpoint covers (committableOffset), so a
+ * crash or rebalance redelivers the rest, recognised by offset and counted once. A copy that fell behind
+ * the store (its checkpoint failed, another instance saved) reloads it, and asks the bus to redeliver from
+ * the stored offset when records are missing in between.
  */
 export class TelemetryAggregator {
   private readonly partitions = new Map<number, PartitionState>();
-  private readonly locks = new Map<number, Promise<void>>();
+  private readonly locks = new Map<number, Promise<unknown>>();
+  /** Per partition: the offset a redelivery was last asked from (a second gap there means the records are gone). */
+  private readonly resumeAsked = new Map<number, bigint>();
   private subscription?: Subscription;
   /** Partitions this member owns; undefined until the bus says (the embedded bus never does: one process owns all). */
   private owned: Set<number> | undefined;
-  private idleTimer?: NodeJS.Timeout;
+  private timer?: NodeJS.Timeout;
+  private stopping = false;
   private readonly topic: string;
 
   constructor(
@@ -54,7 +49,7 @@ export class TelemetryAggregator {
     private readonly metrics: AggregatorMetrics,
     private readonly logger: JsonLogger,
     private readonly now: () => number = Date.now,
-    options: TelemetryAggregatorOptions = {},
+    private readonly options: TelemetryAggregatorOptions = {},
   ) {
     this.topic = options.topic ?? TOPICS.telemetry.name;
   }
@@ -75,14 +70,20 @@ export class TelemetryAggregator {
       },
       handleBatch: (messages) => this.handleBatch(messages),
       onAssignment: (change) => this.onAssignment(change),
+      committableOffset: (_topic, partition) => this.partitions.get(partition)?.storedOffset?.toString(),
     });
-    this.idleTimer = setInterval(() => void this.advanceIdlePartitions(), Math.max(100, Math.floor(this.settings.idleAfterMs / 2)));
+    const tickMs = Math.max(50, Math.floor(Math.min(this.settings.idleAfterMs, this.settings.checkpointIntervalMs) / 4));
+    this.timer = setInterval(() => void this.tick(), tickMs);
   }
 
+  /** SIGTERM: saves every partition's progress, finishes the in-flight batch (saved too), commits, leaves the group. */
   async stop(): Promise<void> {
-    clearInterval(this.idleTimer);
+    clearInterval(this.timer);
+    this.stopping = true; // from now on every batch is saved before it returns
+    await Promise.all([...this.partitions.keys()].map((partition) => this.withPartition(partition, () => this.saveNow(partition))));
     await this.subscription?.stop();
     await Promise.all(this.locks.values());
+    await Promise.all([...this.partitions.values()].map((state) => state.writing));
   }
 
   /** During a rebalance nothing is owned; after it, states of partitions now elsewhere are dropped (reloaded if they come back). */
@@ -92,124 +93,192 @@ export class TelemetryAggregator {
       return;
     }
     this.owned = new Set(change.partitions.filter((p) => p.topic === this.topic).map((p) => p.partition));
-    for (const partition of [...this.partitions.keys()]) if (!this.owned.has(partition)) this.partitions.delete(partition);
+    for (const [partition, state] of [...this.partitions]) {
+      if (this.owned.has(partition)) continue;
+      state.discarded = true;
+      this.partitions.delete(partition);
+    }
     this.logger.info('telemetry partitions assigned', { partitions: [...this.owned].sort((a, b) => a - b) });
   }
 
-  /** Figures of this instance's open (not yet closed) windows, for live views. */
-  openAggregators(): WindowedAggregator[] {
-    return [...this.partitions.values()].map((p) => p.aggregator);
+  /** Messages of one partition (the bus hands out one partition per call). */
+  async handleBatch(messages: Array<DecodedMessage<TelemetryEvent>>): Promise<void | BatchOutcome> {
+    if (messages.length === 0) return;
+    const partition = messages[0].partition;
+    for (const message of messages) {
+      if (message.partition !== partition) throw new Error(`handleBatch got partitions ${partition} and ${message.partition} in one call`);
+    }
+    return this.withPartition(partition, () => this.applyPartitionBatch(partition, messages));
   }
 
-  async handleBatch(messages: Array<DecodedMessage<TelemetryEvent>>): Promise<void> {
-    const byPartition = new Map<number, Array<DecodedMessage<TelemetryEvent>>>();
-    for (const message of messages) {
-      const list = byPartition.get(message.partition);
-      if (list) list.push(message);
-      else byPartition.set(message.partition, [message]);
+  private async applyPartitionBatch(partition: number, messages: Array<DecodedMessage<TelemetryEvent>>): Promise<void | BatchOutcome> {
+    const firstOffset = BigInt(messages[0].offset);
+    let state = this.partitions.get(partition);
+    // A batch that doesn't continue where we are (rebalance, redelivery, a discarded copy): trust the store.
+    if (state === undefined || state.discarded || firstOffset !== state.nextOffset) {
+      const resumed = await this.resume(partition, firstOffset);
+      if (!('aggregator' in resumed)) return resumed;
+      state = resumed;
     }
-    for (const [partition, list] of byPartition) {
-      await this.withPartition(partition, () => this.applyPartitionBatch(partition, list));
+    const { aggregator, source } = state;
+    // Offsets increase within a batch: only a redelivered batch starts below nextOffset.
+    let start = 0;
+    if (firstOffset < state.nextOffset) {
+      while (start < messages.length && BigInt(messages[start].offset) < state.nextOffset) start++;
+      this.metrics.redeliveriesSkipped += start;
     }
-  }
+    let applied = 0;
+    let duplicates = 0;
+    let late = 0;
+    for (let i = start; i < messages.length; i++) {
+      const outcome = aggregator.applyOutcome(messages[i].value, source);
+      if (outcome === 'applied') applied++;
+      else if (outcome === 'duplicate') duplicates++;
+      else if (outcome === 'late') late++;
+    }
+    this.metrics.eventsApplied += applied;
+    this.metrics.duplicates += duplicates;
+    this.metrics.lateEvents += late;
+    const last = messages[messages.length - 1];
+    if (start < messages.length) state.nextOffset = BigInt(last.offset) + 1n;
+    state.unsaved += messages.length - start;
 
-  private async applyPartitionBatch(partition: number, messages: Array<DecodedMessage<TelemetryEvent>>): Promise<void> {
-    const state = await this.partitionState(partition, BigInt(messages[0].offset));
-    let newestEventMs = -Infinity;
-    for (const message of messages) {
-      const offset = BigInt(message.offset);
-      if (offset < state.nextOffset) {
-        this.metrics.redeliveriesSkipped++;
-        continue;
-      }
-      const result = state.aggregator.apply(message.value, source(partition));
-      state.nextOffset = offset + 1n;
-      if (result.outcome === 'applied') this.metrics.eventsApplied++;
-      else if (result.outcome === 'duplicate') this.metrics.duplicates++;
-      else if (result.outcome === 'late') this.metrics.lateEvents++;
-      newestEventMs = Math.max(newestEventMs, Date.parse(message.value.occurredAt));
-    }
-    state.lastEventAtWallMs = this.now();
-    const highWatermark = messages[messages.length - 1].highWatermark;
+    const now = this.now();
+    state.lastEventAtWallMs = now;
+    const highWatermark = last.highWatermark;
     state.caughtUp = highWatermark === undefined || state.nextOffset >= BigInt(highWatermark);
     if (highWatermark !== undefined) this.metrics.partitionOffsetLag.set(partition, Number(BigInt(highWatermark) - state.nextOffset));
-    if (Number.isFinite(newestEventMs)) this.metrics.partitionDelayMs.set(partition, this.now() - newestEventMs);
-    await this.checkpoint(partition, state);
+    const newestEventMs = aggregator.sourceClockMs(source);
+    if (newestEventMs !== undefined) this.metrics.partitionDelayMs.set(partition, now - newestEventMs);
+
+    if (this.stopping) await this.saveNow(partition);
+    else if (checkpointDue(state, now, this.settings)) this.startCheckpoint(partition, state);
   }
 
-  /** Loads (or reloads after a rebalance) a partition's state from its checkpoint. */
-  private async partitionState(partition: number, firstOffset: bigint): Promise<PartitionState> {
-    const known = this.partitions.get(partition);
-    // A batch that doesn't continue where we are means the partition moved (rebalance) or was redelivered: trust the store.
-    if (known && firstOffset === known.nextOffset) return known;
+  /** Loads (or reloads) a partition's state from its checkpoint; asks for a redelivery when records are missing in between. */
+  private async resume(partition: number, firstOffset: bigint): Promise<PartitionState | BatchOutcome> {
+    const previous = this.partitions.get(partition);
+    if (previous) {
+      previous.discarded = true;
+      this.partitions.delete(partition);
+      await previous.writing; // our own last save lands before we read the store
+    }
     const stored = await this.store.load(partition);
-    const state: PartitionState = stored
-      ? {
-          aggregator: WindowedAggregator.restore(stored.state),
-          nextOffset: stored.nextOffset,
-          storedOffset: stored.nextOffset,
-          lastEventAtWallMs: this.now(),
-          caughtUp: false,
-          storedWatermarkMs: stored.watermarkMs,
-        }
-      : {
-          aggregator: new WindowedAggregator({ windowMs: this.settings.windowMs, allowedLatenessMs: this.settings.allowedLatenessMs }),
-          nextOffset: 0n,
-          storedOffset: undefined,
-          lastEventAtWallMs: this.now(),
-          caughtUp: false,
-          storedWatermarkMs: null,
-        };
+    if (stored && firstOffset > stored.nextOffset) {
+      // Records [stored, first) were applied by a copy that was never saved: have them delivered again.
+      if (this.resumeAsked.get(partition) !== stored.nextOffset) {
+        this.resumeAsked.set(partition, stored.nextOffset);
+        this.logger.info('resuming partition from its checkpoint', { partition, from: stored.nextOffset.toString(), batchFrom: firstOffset.toString() });
+        return { resumeFrom: stored.nextOffset.toString() };
+      }
+      // Asked before and the log still starts later: those records are gone (retention); carry on without them.
+      this.logger.warn('records between the checkpoint and the log start are gone', { partition, from: stored.nextOffset.toString(), to: firstOffset.toString() });
+    }
+    this.resumeAsked.delete(partition);
+    const now = this.now();
+    const nextOffset = stored && firstOffset <= stored.nextOffset ? stored.nextOffset : firstOffset;
+    const state: PartitionState = {
+      aggregator: stored ? WindowedAggregator.restore(lean(stored.state)) : this.freshAggregator(),
+      source: `p${partition}`,
+      nextOffset,
+      loadedFromOffset: nextOffset,
+      storedOffset: stored?.nextOffset,
+      savedWindowIndex: stored?.watermarkMs == null ? null : Math.floor(stored.watermarkMs / this.settings.windowMs),
+      checkpointedAtMs: now,
+      unsaved: 0,
+      writing: undefined,
+      discarded: false,
+      lastEventAtWallMs: now,
+      caughtUp: false,
+    };
     this.partitions.set(partition, state);
     return state;
   }
 
-  private async checkpoint(partition: number, state: PartitionState): Promise<void> {
-    const closed: ClosedWindow[] = state.aggregator.closeReadyWindows();
-    // Redeliveries are recognised by offset (stored with the state), so the eventId filter needn't be stored:
-    // it only catches re-published duplicates while this process runs.
-    const snapshot = state.aggregator.snapshot({ includeEventIds: false });
-    const watermark = state.aggregator.watermarkMs;
-    if (watermark !== null) this.metrics.partitionWatermarkMs.set(partition, watermark);
-    try {
-      await this.store.save(partition, state.storedOffset, state.nextOffset, snapshot, closed);
-      state.storedOffset = state.nextOffset;
-      state.storedWatermarkMs = snapshot.watermarkMs;
-      this.metrics.checkpoints++;
-    } catch (error) {
-      // Another instance owns the partition now (or the write failed): forget our copy, reload next time.
-      this.partitions.delete(partition);
-      if (error instanceof PartitionOwnershipLostError) this.logger.warn('partition moved to another instance', { partition });
-      throw error;
-    }
+  private freshAggregator(): WindowedAggregator {
+    return new WindowedAggregator({ windowMs: this.settings.windowMs, allowedLatenessMs: this.settings.allowedLatenessMs, ...LEAN_STATE });
   }
 
   /**
-   * A quiet partition must not hold windows open forever: once it has been caught up and without events
-   * for idleAfterMs, its clock follows wall time (minus idleAfterMs), and the checkpoint records the new
-   * watermark so the emitter can close windows other partitions have data for.
+   * Captures the state now and writes it in the background (one write at a time per partition; a due checkpoint
+   * waits for the running one). A failed write discards this copy: the next batch reloads from the store.
    */
-  private async advanceIdlePartitions(): Promise<void> {
+  private startCheckpoint(partition: number, state: PartitionState): void {
+    if (state.writing) return;
+    const closed = state.aggregator.closeReadyWindows();
+    // Redeliveries are recognised by offset (stored with the state), so the eventId filter needn't be stored:
+    // it only catches re-published duplicates while this process runs.
+    const snapshot: AggregatorState = state.aggregator.snapshot({ includeEventIds: false });
+    const previousOffset = state.storedOffset;
+    const nextOffset = state.nextOffset;
+    const unsaved = state.unsaved;
+    const movedPastWindow = closed.length > 0 || windowIndexPassed(state, this.settings.windowMs);
+    const windowIndex = snapshot.watermarkMs === null ? null : Math.floor(snapshot.watermarkMs / this.settings.windowMs);
+    if (snapshot.watermarkMs !== null) this.metrics.partitionWatermarkMs.set(partition, snapshot.watermarkMs);
+    state.checkpointedAtMs = this.now();
+    state.writing = this.store.save(partition, previousOffset, nextOffset, snapshot, closed).then(
+      () => {
+        state.writing = undefined;
+        state.storedOffset = nextOffset;
+        if (windowIndex !== null && (state.savedWindowIndex === null || windowIndex > state.savedWindowIndex)) state.savedWindowIndex = windowIndex;
+        state.unsaved -= unsaved;
+        this.metrics.checkpoints++;
+        if (movedPastWindow) this.options.onWindowsCheckpointed?.();
+        if (!this.stopping && this.partitions.get(partition) === state && checkpointDue(state, this.now(), this.settings)) this.startCheckpoint(partition, state);
+      },
+      (error: unknown) => {
+        state.writing = undefined;
+        if (error instanceof PartitionOwnershipLostError) this.logger.warn('another instance saved the partition; reloading it', { partition });
+        else this.logger.warn('checkpoint failed; the partition reloads from its last checkpoint', { partition, error });
+        this.discard(partition, state);
+      },
+    );
+  }
+
+  /**
+   * Drops a copy whose save failed (its closed windows were handed out: only a reload rebuilds them) and has the
+   * partition delivered again from where the copy started: the next batch reloads the store and skips what it covers.
+   */
+  private discard(partition: number, state: PartitionState): void {
+    state.discarded = true;
+    if (this.partitions.get(partition) !== state) return;
+    this.partitions.delete(partition);
+    if (!this.stopping) this.subscription?.resumeFrom?.(this.topic, partition, String(state.storedOffset ?? state.loadedFromOffset));
+  }
+
+  /** Saves the partition's progress and waits for it (stop). */
+  private async saveNow(partition: number): Promise<void> {
+    const state = this.partitions.get(partition);
+    if (!state) return;
+    await state.writing;
+    if (state.discarded || (state.unsaved === 0 && state.storedOffset !== undefined)) return;
+    this.startCheckpoint(partition, state);
+    await state.writing;
+  }
+
+  /**
+   * Every tick: a quiet partition must not hold windows open forever — once caught up and without events for
+   * idleAfterMs, its clock follows wall time (minus idleAfterMs); and a partition due a checkpoint gets it.
+   */
+  private async tick(): Promise<void> {
     const now = this.now();
     for (const [partition, state] of this.partitions) {
       if (this.owned && !this.owned.has(partition)) continue;
-      if (!state.caughtUp || now - state.lastEventAtWallMs < this.settings.idleAfterMs) continue;
+      const idle = state.caughtUp && now - state.lastEventAtWallMs >= this.settings.idleAfterMs;
+      if (!idle && !checkpointDue(state, now, this.settings)) continue;
       await this.withPartition(partition, async () => {
-        if (this.partitions.get(partition) !== state || (this.owned && !this.owned.has(partition))) return;
-        state.aggregator.advanceWatermark(source(partition), now - this.settings.idleAfterMs);
-        const watermark = state.aggregator.watermarkMs;
-        const moved = watermark !== null && (state.storedWatermarkMs === null || watermark - state.storedWatermarkMs >= this.settings.windowMs);
-        if (!moved && state.aggregator.stats().closedWindowsPending === 0) return;
-        await this.checkpoint(partition, state).catch((error: unknown) => this.logger.warn('idle checkpoint failed', { partition, error }));
+        if (this.stopping || this.partitions.get(partition) !== state || (this.owned && !this.owned.has(partition))) return;
+        if (idle) state.aggregator.advanceWatermark(state.source, now - this.settings.idleAfterMs);
+        if (checkpointDue(state, now, this.settings) || state.aggregator.stats().closedWindowsPending > 0) this.startCheckpoint(partition, state);
       });
     }
   }
 
-  /** Serialises work on one partition (batches and idle advances). */
-  private async withPartition(partition: number, work: () => Promise<void>): Promise<void> {
+  /** Serialises work on one partition (batches and ticks). */
+  private async withPartition<R>(partition: number, work: () => Promise<R>): Promise<R> {
     const previous = this.locks.get(partition) ?? Promise.resolve();
     const next = previous.then(work, work);
     this.locks.set(partition, next.catch(() => undefined));
-    await next;
+    return next;
   }
 }

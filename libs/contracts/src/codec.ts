@@ -3,6 +3,7 @@ import { EVENT_CATALOG, EventType, IrisEvent, supportedVersions } from './catalo
 import type { AnyEventSchema } from './envelope';
 import { ContractViolationError, ROOT_PATH } from './errors';
 import { contractErrorMessage, toContractIssues } from './issue-format';
+import { isCanonicalTelemetryEvent } from './telemetry-fast-path';
 
 /** Largest accepted message, in bytes (checked before parsing). */
 export const MAX_MESSAGE_BYTES = 1_048_576;
@@ -20,6 +21,8 @@ const PARSE_PARAMS = { error: contractErrorMessage };
 /**
  * Decodes one Kafka message value into a validated event.
  * Throws ContractViolationError (code CONTRACT_VIOLATION) naming the offending field(s).
+ * A telemetry event already in the exact shape zod would return is returned as parsed (fast path, same result);
+ * everything else goes through the zod schema.
  */
 export function decodeMessage(bytes: Buffer | string | null | undefined): IrisEvent {
   if (bytes == null || bytes.length === 0) {
@@ -33,6 +36,7 @@ export function decodeMessage(bytes: Buffer | string | null | undefined): IrisEv
   } catch (error) {
     throw ContractViolationError.single('NOT_JSON', ROOT_PATH, `is not valid JSON (${(error as Error).message})`);
   }
+  if (isCanonicalTelemetryEvent(parsed)) return parsed as IrisEvent;
   return validateEvent(parsed);
 }
 

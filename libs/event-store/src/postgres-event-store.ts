@@ -19,6 +19,8 @@ import type {
 export class PostgresEventStore {
   private readonly db: SqlQueryable;
   private readonly appends: AppendBatcher;
+  /** Subscriptions started here: woken after each local append, so they need not wait for their next poll. */
+  private readonly localSubscriptions = new Set<EventStoreSubscription>();
 
   constructor(readonly dataSource: DataSource) {
     this.db = preparedStatements(dataSource);
@@ -31,7 +33,12 @@ export class PostgresEventStore {
    * commit), each still checked and answered on its own.
    */
   async appendToStream(streamId: string, events: NewEvent[], { expectedVersion }: AppendOptions): Promise<AppendResult> {
-    return this.appends.append(prepareAppend(streamId, events, expectedVersion));
+    const result = await this.appends.append(prepareAppend(streamId, events, expectedVersion));
+    for (const subscription of this.localSubscriptions) {
+      if (subscription.running) subscription.wake();
+      else this.localSubscriptions.delete(subscription);
+    }
+    return result;
   }
 
   readStream(streamId: string, options?: ReadStreamOptions): Promise<ReadStreamResult> {
@@ -45,6 +52,8 @@ export class PostgresEventStore {
 
   /** Starts a checkpointed polling subscription over readAll. */
   subscribe(options: SubscriptionOptions): EventStoreSubscription {
-    return new EventStoreSubscription(this.db, options).start();
+    const subscription = new EventStoreSubscription(this.db, options).start();
+    this.localSubscriptions.add(subscription);
+    return subscription;
   }
 }

@@ -22,6 +22,8 @@ export class EventStoreSubscription {
   private loop?: Promise<void>;
   private stopping = false;
   private wakeUp = (): void => undefined;
+  /** wake() came while not sleeping: skip the next sleep. */
+  private woken = false;
   private checkpoint = 0n;
 
   constructor(
@@ -44,6 +46,16 @@ export class EventStoreSubscription {
       this.loop = this.run();
     }
     return this;
+  }
+
+  get running(): boolean {
+    return this.loop !== undefined && !this.stopping;
+  }
+
+  /** Reads again now instead of after the poll interval (e.g. something was just appended in this process). */
+  wake(): void {
+    this.woken = true;
+    this.wakeUp();
   }
 
   /** Stops polling; resolves once the in-flight batch is handled and checkpointed. */
@@ -79,13 +91,19 @@ export class EventStoreSubscription {
   }
 
   private sleep(ms: number): Promise<void> {
-    if (this.stopping) return Promise.resolve();
+    if (this.stopping || this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wakeUp = () => {
+      const done = () => {
         clearTimeout(timer);
+        this.woken = false;
+        this.wakeUp = () => undefined;
         resolve();
       };
+      const timer = setTimeout(done, ms);
+      this.wakeUp = done;
     });
   }
 }

@@ -1,5 +1,5 @@
-import { DeadLetterKind, errorReason, toDeadLetter } from './dead-letter';
-import { DecodedMessage, OutgoingMessage, RawMessage } from './message-bus';
+import { DeadLetterHeaders, DeadLetterKind, errorReason, toDeadLetter } from './dead-letter';
+import { BatchOutcome, DecodedMessage, OutgoingMessage, RawMessage } from './message-bus';
 import { MessagingLogger } from './logger';
 import { ResolvedSubscriptionOptions } from './subscription-options';
 
@@ -10,7 +10,8 @@ import { ResolvedSubscriptionOptions } from './subscription-options';
  * - valid messages go to handleBatch in order, in chunks of maxBatchSize;
  * - a failing chunk is retried with exponential backoff up to maxRetries, then handled message by message
  *   (with the same retries), and only messages that still fail are dead-lettered as `handler-failed`;
- * - after each chunk, markProcessed(lastOffset) lets the caller commit: never before processing.
+ * - after each chunk, markProcessed(lastOffset) lets the caller commit: never before processing;
+ * - a handler asking to resume from an offset (BatchOutcome) gets the partition sought there; the rest is dropped.
  * So one bad message can never block its partition for longer than the bounded retries.
  */
 export interface PartitionBatchContext {
@@ -22,6 +23,8 @@ export interface PartitionBatchContext {
   heartbeat(): Promise<void>;
   /** True when the rest of the batch should be left for later (stopping, partition revoked). */
   shouldStop(): boolean;
+  /** Delivers the partition again from `offset` (nothing from it on counts as processed). Needed by handlers returning a BatchOutcome. */
+  seek?(offset: string): void | Promise<void>;
   logger: MessagingLogger;
 }
 
@@ -40,19 +43,27 @@ export async function processPartitionBatch<T>(
       await context.heartbeat();
     }
     const end = Math.min(start + chunkSize, messages.length);
-    await processChunk(messages, start, end, options, context);
+    const resumeFrom = await processChunk(messages, start, end, options, context);
+    if (resumeFrom !== undefined) {
+      if (!context.seek) throw new Error('this bus cannot resume a partition from an offset');
+      await context.seek(resumeFrom);
+      return;
+    }
     await context.markProcessed(messages[end - 1].offset);
   }
 }
 
-/** Processes messages[start, end); index ranges rather than slices keep the hot path allocation-light. */
+/**
+ * Processes messages[start, end); index ranges rather than slices keep the hot path allocation-light.
+ * Returns the offset the handler asked to resume from, if it did.
+ */
 async function processChunk<T>(
   messages: readonly RawMessage[],
   start: number,
   end: number,
   options: ResolvedSubscriptionOptions<T>,
   context: PartitionBatchContext,
-): Promise<void> {
+): Promise<string | undefined> {
   const valid: Array<DecodedMessage<T>> = [];
   let sources: number[] | undefined; // indexes of valid messages, only needed once something was invalid
   const deadLetters: OutgoingMessage[] = [];
@@ -72,23 +83,30 @@ async function processChunk<T>(
   }
   const sourceOf = (validIndex: number) => messages[sources ? sources[validIndex] : start + validIndex];
 
+  let resumeFrom: string | undefined;
   if (valid.length > 0) {
     const outcome = await handleWithRetries(valid, options, context);
-    if (!outcome.ok && valid.length === 1) {
+    if (outcome.ok) {
+      resumeFrom = outcome.resumeFrom;
+    } else if (valid.length === 1) {
       deadLetters.push(deadLetterOf(sourceOf(0), 'handler-failed', outcome.error, context));
-    } else if (!outcome.ok) {
+    } else {
       // Isolate the culprit(s): messages that succeed alone are kept, the rest is dead-lettered.
-      for (let i = 0; i < valid.length; i++) {
+      for (let i = 0; i < valid.length && resumeFrom === undefined; i++) {
         const alone = await handleWithRetries([valid[i]], options, context);
-        if (!alone.ok) deadLetters.push(deadLetterOf(sourceOf(i), 'handler-failed', alone.error, context));
+        if (alone.ok) resumeFrom = alone.resumeFrom;
+        else deadLetters.push(deadLetterOf(sourceOf(i), 'handler-failed', alone.error, context));
       }
     }
   }
 
-  if (deadLetters.length > 0) await context.deadLetter(messages[start].topic, deadLetters);
+  // Messages at or after a resume point come again: their dead letters would be duplicates.
+  const letters = resumeFrom === undefined ? deadLetters : deadLetters.filter((letter) => BigInt(sourceOffsetOf(letter)) < BigInt(resumeFrom!));
+  if (letters.length > 0) await context.deadLetter(messages[start].topic, letters);
+  return resumeFrom;
 }
 
-type HandleOutcome = { ok: true } | { ok: false; error: unknown };
+type HandleOutcome = { ok: true; resumeFrom?: string } | { ok: false; error: unknown };
 
 /** Calls handleBatch up to 1 + maxRetries times, with exponential backoff between attempts. */
 async function handleWithRetries<T>(
@@ -98,8 +116,8 @@ async function handleWithRetries<T>(
 ): Promise<HandleOutcome> {
   for (let attempt = 0; ; attempt++) {
     try {
-      await withHeartbeat(context, () => options.handleBatch(messages));
-      return { ok: true };
+      const outcome: void | BatchOutcome = await withHeartbeat(context, () => options.handleBatch(messages));
+      return outcome ? { ok: true, resumeFrom: outcome.resumeFrom } : { ok: true };
     } catch (error) {
       const first = messages[0];
       context.logger.log(attempt < options.maxRetries ? 'warn' : 'error', 'handleBatch failed', {
@@ -121,6 +139,10 @@ function deadLetterOf(raw: RawMessage, kind: DeadLetterKind, error: unknown, con
   const reason = errorReason(error);
   context.logger.log('warn', 'dead-lettering message', { topic: raw.topic, partition: raw.partition, offset: raw.offset, kind, reason });
   return toDeadLetter(raw, kind, reason);
+}
+
+function sourceOffsetOf(letter: OutgoingMessage): string {
+  return letter.headers![DeadLetterHeaders.sourceOffset];
 }
 
 function toDecoded<T>(raw: RawMessage, value: T): DecodedMessage<T> {

@@ -152,11 +152,15 @@ interface GroupMember {
   readonly fromBeginning: boolean;
 }
 
-/** Membership, partition assignment and committed offsets of one consumer group. */
+/**
+ * Membership, partition assignment and offsets of one consumer group: the committed offset, and the delivery
+ * position (ahead of it when handled messages are not committed yet; back to it after a rebalance, as in Kafka).
+ */
 class EmbeddedGroup {
   private readonly members: Array<GroupMember> = [];
   private readonly assignments = new Map<GroupMember, PartitionRef[]>();
   private readonly committed = new Map<string, number>();
+  private readonly positions = new Map<string, number>();
   /** Partitions being processed right now: a new owner waits until the previous one has committed. */
   private readonly busy = new Set<string>();
 
@@ -179,7 +183,7 @@ class EmbeddedGroup {
   /** Claims a partition with unread messages; returns its next offset, or undefined. */
   claim(ref: PartitionRef, logLength: number): number | undefined {
     if (this.busy.has(ref.id)) return undefined;
-    const position = this.committed.get(ref.id) ?? 0;
+    const position = this.positions.get(ref.id) ?? this.committed.get(ref.id) ?? 0;
     if (position >= logLength) return undefined;
     this.busy.add(ref.id);
     return position;
@@ -193,9 +197,15 @@ class EmbeddedGroup {
     if (nextOffset > (this.committed.get(ref.id) ?? 0)) this.committed.set(ref.id, nextOffset);
   }
 
+  /** Where delivery of the partition continues (handled up to here, or sought). */
+  moveTo(ref: PartitionRef, nextOffset: number): void {
+    this.positions.set(ref.id, nextOffset);
+  }
+
   /** Round-robin of each topic's partitions over the members subscribed to it (in join order). */
   private rebalance(bus: EmbeddedMessageBus): void {
     this.assignments.clear();
+    this.positions.clear(); // new owners start from the committed offsets
     for (const member of this.members) this.assignments.set(member, []);
     const topics = new Set(this.members.flatMap((member) => member.topics));
     for (const topic of topics) {
@@ -219,6 +229,10 @@ class EmbeddedSubscription<T> implements Subscription, GroupMember {
   private running = true;
   private loop?: Promise<void>;
   private stopping?: Promise<void>;
+  /** Per partition id: the next offset handled by this member. */
+  private readonly handled = new Map<string, number>();
+  /** Partitions sought (resumeFrom) while a batch of theirs was being handled: that batch does not count. */
+  private readonly sought = new Set<string>();
 
   constructor(
     private readonly bus: EmbeddedMessageBus,
@@ -245,6 +259,7 @@ class EmbeddedSubscription<T> implements Subscription, GroupMember {
       this.running = false;
       this.bus.wakeConsumers();
       await this.loop;
+      for (const ref of this.group.assignmentOf(this)) this.commitHandled(ref); // progress made durable since the last batch
       this.group.leave(this, this.bus);
       this.onStopped();
     })();
@@ -265,11 +280,21 @@ class EmbeddedSubscription<T> implements Subscription, GroupMember {
     }
   }
 
+  resumeFrom(topic: string, partition: number, offset: string): void {
+    const ref = this.group.assignmentOf(this).find((r) => r.topic === topic && r.partition === partition);
+    if (!ref || !this.running) return;
+    this.group.moveTo(ref, Number(offset));
+    if (Number(offset) < (this.handled.get(ref.id) ?? Infinity)) this.handled.set(ref.id, Number(offset));
+    this.sought.add(ref.id);
+    this.bus.wakeConsumers();
+  }
+
   /** Processes one poll of a partition; true if there was something to do. */
   private async pollPartition(ref: PartitionRef): Promise<boolean> {
     const log = this.bus.topic(ref.topic).partitions[ref.partition];
     const position = this.group.claim(ref, log.length);
     if (position === undefined) return false;
+    this.sought.delete(ref.id);
     try {
       const end = Math.min(log.length, position + this.bus.maxPollRecords);
       const batch: RawMessage[] = [];
@@ -277,9 +302,15 @@ class EmbeddedSubscription<T> implements Subscription, GroupMember {
       for (let offset = position; offset < end; offset++) batch.push(toRawMessage(ref, offset, log[offset], highWatermark));
       await processPartitionBatch(batch, this.options, {
         deadLetter: (source, letters) => this.bus.publish(deadLetterTopic(source), letters),
-        markProcessed: (lastOffset) => this.group.commit(ref, Number(lastOffset) + 1),
+        markProcessed: (lastOffset) => {
+          if (this.sought.has(ref.id)) return; // sought meanwhile (resumeFrom): these come again
+          this.handled.set(ref.id, Number(lastOffset) + 1);
+          this.group.moveTo(ref, Number(lastOffset) + 1);
+          this.commitHandled(ref);
+        },
         heartbeat: async () => undefined,
-        shouldStop: () => !this.running,
+        shouldStop: () => !this.running || this.sought.has(ref.id),
+        seek: (offset) => this.resumeFrom(ref.topic, ref.partition, offset),
         logger: this.logger,
       });
     } catch (error) {
@@ -291,6 +322,19 @@ class EmbeddedSubscription<T> implements Subscription, GroupMember {
       this.bus.wakeConsumers();
     }
     return true;
+  }
+
+  /** Commits what was handled, at most up to the durable offset when the handler keeps its own (committableOffset). */
+  private commitHandled(ref: PartitionRef): void {
+    let next = this.handled.get(ref.id);
+    if (next === undefined) return;
+    const committable = this.options.committableOffset;
+    if (committable) {
+      const durable = committable(ref.topic, ref.partition);
+      if (durable === undefined) return;
+      next = Math.min(next, Number(durable));
+    }
+    this.group.commit(ref, next);
   }
 }
 

@@ -196,9 +196,23 @@ interface SubscriptionHooks {
   onStopped(): void;
 }
 
+/** Per topic-partition: the next offset handled, and the offset last committed by this member. */
+interface PartitionProgress {
+  readonly topic: string;
+  readonly partition: number;
+  handled?: bigint;
+  committed?: bigint;
+}
+
 class KafkaSubscription<T> implements Subscription {
   private readonly consumer: Consumer;
   private stopping?: Promise<void>;
+  /** Set by stop(): batches fetched from now on are left for the next owner. */
+  private closing = false;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly progress = new Map<string, PartitionProgress>();
+  /** Partitions of the latest assignment (undefined before the first, empty while rebalancing). */
+  private assigned?: Set<string>;
 
   constructor(
     kafka: Kafka,
@@ -223,15 +237,16 @@ class KafkaSubscription<T> implements Subscription {
       this.logger.log('error', 'consumer crashed', { groupId: this.options.groupId, restart: payload.restart, error: payload.error }),
     );
     const onAssignment = this.options.onAssignment;
-    if (onAssignment) {
-      this.consumer.on(this.consumer.events.REBALANCING, () => onAssignment({ kind: 'rebalancing' }));
-      this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) =>
-        onAssignment({
-          kind: 'assigned',
-          partitions: Object.entries(payload.memberAssignment).flatMap(([topic, partitions]) => partitions.map((partition) => ({ topic, partition }))),
-        }),
-      );
-    }
+    this.consumer.on(this.consumer.events.REBALANCING, () => {
+      this.assigned = new Set();
+      onAssignment?.({ kind: 'rebalancing' });
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+      const partitions = Object.entries(payload.memberAssignment).flatMap(([topic, list]) => list.map((partition) => ({ topic, partition })));
+      this.assigned = new Set(partitions.map(({ topic, partition }) => progressKey(topic, partition)));
+      for (const key of this.progress.keys()) if (!this.assigned.has(key)) this.progress.delete(key);
+      onAssignment?.({ kind: 'assigned', partitions });
+    });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.options.topics, fromBeginning: this.options.fromBeginning });
     await this.consumer.run({
@@ -244,34 +259,48 @@ class KafkaSubscription<T> implements Subscription {
   }
 
   stop(): Promise<void> {
-    // kafkajs disconnect waits for the in-flight eachBatch (which commits what it processed), then leaves the group.
-    this.stopping ??= this.consumer.disconnect().finally(() => this.hooks.onStopped());
+    this.stopping ??= (async () => {
+      this.closing = true;
+      await Promise.allSettled([...this.inFlight]); // the batch being handled finishes and commits
+      // Progress made durable since the last batch (committableOffset) is committed before leaving the group.
+      if (this.options.committableOffset) await this.commitDurableProgress().catch((error: unknown) => this.logger.log('warn', 'final commit failed', { error }));
+      await this.consumer.disconnect(); // stops fetching and leaves the group
+    })().finally(() => this.hooks.onStopped());
     return this.stopping;
   }
 
-  private async onBatch(payload: EachBatchPayload): Promise<void> {
+  resumeFrom(topic: string, partition: number, offset: string): void {
+    if (this.closing) return;
+    this.consumer.seek({ topic, partition, offset }); // applied at the next fetch: it wins over offsets resolved meanwhile
+    const progress = this.progress.get(progressKey(topic, partition));
+    if (progress?.handled !== undefined && BigInt(offset) < progress.handled) progress.handled = BigInt(offset);
+  }
+
+  private onBatch(payload: EachBatchPayload): Promise<void> {
+    if (this.closing || payload.batch.messages.length === 0) return Promise.resolve();
+    const work = this.handleBatch(payload);
+    this.inFlight.add(work);
+    return work.finally(() => this.inFlight.delete(work));
+  }
+
+  private async handleBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
-    if (batch.messages.length === 0) return;
     const topic = batch.topic;
     const partition = batch.partition;
-    let processedUpTo: string | undefined;
-    let committedUpTo: string | undefined;
-    const commit = async () => {
-      if (processedUpTo === undefined || processedUpTo === committedUpTo) return;
-      const next = (BigInt(processedUpTo) + 1n).toString();
-      await payload.commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: next }] }] });
-      committedUpTo = processedUpTo;
-    };
+    const progress = this.progressOf(topic, partition);
+    const commit = () => this.commit(progress, (offset) => payload.commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset }] }] }));
     try {
       const raw = batch.messages.map((message) => toRawMessage(topic, partition, message, batch.highWatermark));
       await processPartitionBatch(raw, this.options, {
         deadLetter: (source, letters) => this.hooks.deadLetter(deadLetterTopic(source), letters),
         markProcessed: (lastOffset) => {
-          processedUpTo = lastOffset;
+          if (payload.isStale()) return; // sought meanwhile (resumeFrom): these come again
+          progress.handled = BigInt(lastOffset) + 1n;
           payload.resolveOffset(lastOffset);
         },
         heartbeat: () => payload.heartbeat(),
         shouldStop: () => !payload.isRunning() || payload.isStale(),
+        seek: (offset) => this.resumeFrom(topic, partition, offset),
         logger: this.logger,
       });
       await commit();
@@ -280,6 +309,35 @@ class KafkaSubscription<T> implements Subscription {
       await commit().catch(() => undefined);
       throw error;
     }
+  }
+
+  /** Commits what was handled — at most up to the durable offset when the handler keeps its own (committableOffset). */
+  private async commit(progress: PartitionProgress, send: (offset: string) => Promise<void>): Promise<void> {
+    let next = progress.handled;
+    if (next === undefined) return;
+    const committable = this.options.committableOffset;
+    if (committable) {
+      const durable = committable(progress.topic, progress.partition);
+      if (durable === undefined) return;
+      if (BigInt(durable) < next) next = BigInt(durable);
+    }
+    if (next === progress.committed) return;
+    await send(next.toString());
+    progress.committed = next;
+  }
+
+  private async commitDurableProgress(): Promise<void> {
+    for (const [key, progress] of this.progress) {
+      if (this.assigned && !this.assigned.has(key)) continue;
+      await this.commit(progress, (offset) => this.consumer.commitOffsets([{ topic: progress.topic, partition: progress.partition, offset }]));
+    }
+  }
+
+  private progressOf(topic: string, partition: number): PartitionProgress {
+    const key = progressKey(topic, partition);
+    let progress = this.progress.get(key);
+    if (!progress) this.progress.set(key, (progress = { topic, partition }));
+    return progress;
   }
 
   private waitForGroupJoin(timeoutMs: number): Promise<void> {
@@ -296,6 +354,10 @@ class KafkaSubscription<T> implements Subscription {
       });
     });
   }
+}
+
+function progressKey(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
 }
 
 function toRawMessage(topic: string, partition: number, message: KafkaMessage, highWatermark: string): RawMessage {

@@ -48,8 +48,11 @@ export interface SubscriptionOptions<T> {
   fromBeginning?: boolean;
   /** Validates and converts a raw message; throws on invalid input (the error message is the reason). */
   decode: (message: RawMessage) => T;
-  /** Handles valid messages in per-partition order; throwing triggers retries, then isolation and dead-lettering. */
-  handleBatch: (messages: Array<DecodedMessage<T>>) => Promise<void>;
+  /**
+   * Handles valid messages in per-partition order (each call gets messages of one partition); throwing triggers
+   * retries, then isolation and dead-lettering. May return a BatchOutcome to have part of the partition redelivered.
+   */
+  handleBatch: (messages: Array<DecodedMessage<T>>) => Promise<void | BatchOutcome>;
   /** Retries of a failing handleBatch call before falling back / dead-lettering. Default 3. */
   maxRetries?: number;
   /** First retry delay, doubled on each further retry (capped at 30 s). Default 100 ms. */
@@ -61,11 +64,33 @@ export interface SubscriptionOptions<T> {
   onAssignment?: (change: { kind: 'rebalancing' } | { kind: 'assigned'; partitions: Array<{ topic: string; partition: number }> }) => void;
   /** Most messages passed to one handleBatch call. Default 500. */
   maxBatchSize?: number;
+  /**
+   * For handlers that make their progress durable themselves (e.g. state saved in a database with the offset it
+   * covers): the offset of `partition` up to which (exclusive) committing is safe, or undefined while nothing is.
+   * The bus then commits min(this, what was handled) — after each batch and once more on stop() — so a restart or
+   * a rebalance redelivers what was handled but not yet made durable (the handler recognises it by offset).
+   * Default: everything handled is committed.
+   */
+  committableOffset?: (topic: string, partition: number) => string | undefined;
+}
+
+/** What handleBatch may ask of the bus after a call. */
+export interface BatchOutcome {
+  /**
+   * Deliver the partition again from this offset: the handler took nothing from it on (e.g. it had to reload
+   * older durable state). The rest of the batch is dropped and nothing from this offset on is committed.
+   */
+  resumeFrom: string;
 }
 
 export interface Subscription {
   /** Finishes the in-flight batch, commits offsets and leaves the group. Idempotent. */
   stop(): Promise<void>;
+  /**
+   * Delivers a partition again from `offset` (e.g. the handler lost progress it had not made durable yet): the
+   * batch being handled for it, if any, is not counted as processed. Ignored for partitions this member does not own.
+   */
+  resumeFrom?(topic: string, partition: number, offset: string): void;
 }
 
 export interface TopicSpec {

@@ -3,9 +3,10 @@ import { SubscriptionOptions } from './message-bus';
 
 export const SUBSCRIPTION_DEFAULTS = { maxRetries: 3, retryBackoffMs: 100, maxBatchSize: 500 } as const;
 
-export interface ResolvedSubscriptionOptions<T> extends Required<Omit<SubscriptionOptions<T>, 'topic' | 'topics' | 'onAssignment'>> {
+export interface ResolvedSubscriptionOptions<T> extends Required<Omit<SubscriptionOptions<T>, 'topic' | 'topics' | 'onAssignment' | 'committableOffset'>> {
   topics: string[];
   onAssignment?: SubscriptionOptions<T>['onAssignment'];
+  committableOffset?: SubscriptionOptions<T>['committableOffset'];
 }
 
 /** Validates subscription options and fills in defaults (shared by all implementations). */
@@ -23,6 +24,7 @@ export function resolveSubscriptionOptions<T>(options: SubscriptionOptions<T>): 
     retryBackoffMs: options.retryBackoffMs ?? SUBSCRIPTION_DEFAULTS.retryBackoffMs,
     maxBatchSize: options.maxBatchSize ?? SUBSCRIPTION_DEFAULTS.maxBatchSize,
     onAssignment: options.onAssignment,
+    committableOffset: options.committableOffset,
   };
   if (!Number.isInteger(resolved.maxRetries) || resolved.maxRetries < 0)
     throw new MessagingConfigError('subscribe: `maxRetries` must be an integer >= 0');

@@ -198,16 +198,28 @@ export class WindowedAggregator {
    * then advances that source's clock with its occurredAt.
    */
   apply(event: IrisEvent, source: string): ApplyResult {
+    const outcome = this.applyOutcome(event, source);
+    if (outcome === 'ignored') return { outcome, windowStartMs: null };
+    const windowMs = this.options.windowMs;
+    return { outcome, windowStartMs: Math.floor(eventTimeMs(event.occurredAt) / windowMs) * windowMs };
+  }
+
+  /** apply() without the result object (the consumer's hot path). */
+  applyOutcome(event: IrisEvent, source: string): ApplyOutcome {
     if (!isTelemetryEvent(event)) {
       this.counters.ignored++;
-      return { outcome: 'ignored', windowStartMs: null };
+      return 'ignored';
     }
     const atMs = eventTimeMs(event.occurredAt);
     const windowMs = this.options.windowMs;
-    const windowStartMs = Math.floor(atMs / windowMs) * windowMs;
-    const outcome = this.count(event, atMs, windowStartMs, source);
+    const outcome = this.count(event, atMs, Math.floor(atMs / windowMs) * windowMs, source);
     this.observe(source, atMs);
-    return { outcome, windowStartMs };
+    return outcome;
+  }
+
+  /** Newest event time seen from `source` (or set by advanceWatermark); undefined for a source never seen. */
+  sourceClockMs(source: string): number | undefined {
+    return this.sources.get(source)?.maxEventTimeMs;
   }
 
   /** Moves a source's clock forward without an event (e.g. a partition's high-water-mark timestamp). */

@@ -184,6 +184,65 @@ export function describeMessageBusContract(name: string, createBus: () => Messag
       expect(secondRun.size).toBeLessThan(total); // it resumed rather than starting over
     });
 
+    it('commits no further than the handler made durable (committableOffset); the next member gets the rest again', async () => {
+      const topic = await freshTopic(1);
+      const groupId = uniqueName('g');
+      await publishEvents(topic, Array.from({ length: 20 }, (_, i) => event('k', i)));
+      let handled = 0;
+      const first = await bus.subscribe<Event>({
+        topic,
+        groupId,
+        fromBeginning: true,
+        maxBatchSize: 4,
+        decode: decodeEvent,
+        handleBatch: async (batch) => void (handled += batch.length),
+        committableOffset: () => (handled >= 10 ? '10' : undefined), // e.g. state saved once, covering offsets < 10
+      });
+      await eventually('20 handled', () => handled >= 20);
+      await first.stop();
+
+      const offsets: string[] = [];
+      await subscribe({ topic, groupId, fromBeginning: true, decode: decodeEvent, handleBatch: async (b) => void offsets.push(...b.map((m) => m.offset)) });
+      await eventually('the undurable rest', () => offsets.length >= 10);
+      expect(offsets).toEqual(Array.from({ length: 10 }, (_, i) => String(10 + i)));
+    });
+
+    it('delivers a partition again from the offset the handler asks to resume from', async () => {
+      const topic = await freshTopic(1);
+      await publishEvents(topic, Array.from({ length: 10 }, (_, i) => event('k', i)));
+      const handled: number[] = [];
+      let resumedAt: string | undefined;
+      let firstAfterResume: string | undefined;
+      await subscribe<Event>({
+        topic,
+        groupId: uniqueName('g'),
+        fromBeginning: true,
+        decode: decodeEvent,
+        handleBatch: async (batch) => {
+          if (resumedAt !== undefined) firstAfterResume ??= batch[0].offset;
+          if (resumedAt === undefined && batch.some((m) => m.value.seq >= 5)) {
+            resumedAt = '3';
+            return { resumeFrom: resumedAt }; // e.g. it reloaded state covering offsets < 3
+          }
+          handled.push(...batch.map((m) => m.value.seq));
+        },
+      });
+      await eventually('offsets 3 to 9 handled after the resume', () => [3, 4, 5, 6, 7, 8, 9].every((seq) => handled.includes(seq)));
+      expect(firstAfterResume).toBe('3');
+      expect(handled.slice(handled.lastIndexOf(3))).toEqual([3, 4, 5, 6, 7, 8, 9]);
+    });
+
+    it('delivers a partition again from an offset on resumeFrom, outside any batch', async () => {
+      const topic = await freshTopic(1);
+      await publishEvents(topic, Array.from({ length: 6 }, (_, i) => event('k', i)));
+      const handled: number[] = [];
+      const subscription = await subscribe<Event>({ topic, groupId: uniqueName('g'), fromBeginning: true, decode: decodeEvent, handleBatch: async (b) => void handled.push(...b.map((m) => m.value.seq)) });
+      await eventually('everything once', () => handled.length >= 6);
+      subscription.resumeFrom!(topic, 0, '4');
+      await eventually('4 and 5 again', () => handled.length >= 8);
+      expect(handled).toEqual([0, 1, 2, 3, 4, 5, 4, 5]);
+    });
+
     it('splits partitions between consumers of one group, and gives every group everything', async () => {
       const topic = await freshTopic(4);
       const groupId = uniqueName('g');
