@@ -64,6 +64,10 @@ async function main(): Promise<void> {
       check('SDK: recordRequest median µs', sdk.recordRequest.medianNs / 1000, '≤ 2', sdk.recordRequest.medianNs <= 2_000);
       check('SDK: one process publishes events/s', sdk.endToEnd.eventsPerSecond, '≥ 50,000', sdk.endToEnd.eventsPerSecond >= 50_000);
       check('SDK ÷ raw kafkajs (same run)', sdk.endToEnd.eventsPerSecond / sdk.rawKafkajsBaseline.eventsPerSecond, 'baseline', true);
+      const onAgent = sdk.agentThreadPublishing;
+      check('  agent thread busy µs per event published', sdk.endToEnd.agentThread.busyUsPerEvent, `baseline: kafkajs on that thread ${fmt(onAgent.agentThread.busyUsPerEvent)}`, true);
+      check('  agent thread stalls p99 ms', sdk.endToEnd.agentThread.stallP99Ms, `baseline: kafkajs on that thread ${fmt(onAgent.agentThread.stallP99Ms)}`, true);
+      check('  SDK with kafkajs on the agent thread, events/s', onAgent.eventsPerSecond, 'baseline', true);
 
       const aggregator = await runMetricsAggregatorBench({ brokers });
       results.metricsAggregator = aggregator;

@@ -1,4 +1,4 @@
-import { KafkaConnectionConfig, KafkaMessageBus, MessageBus } from '@iris/messaging';
+import { KafkaConnectionConfig, KafkaMessageBus, MessageBus, WorkerConfigNotCloneableError } from '@iris/messaging';
 import { EventIdGenerator } from './event-id';
 import { AgentSdkLogger, rateLimitedLogger, silentAgentLogger } from './logger';
 import { AgentIdentity, IrisAgentClientOptions, resolveClientOptions, RoutingOptions, TelemetryBufferOptions } from './options';
@@ -30,6 +30,12 @@ export interface KafkaClientOptions extends AgentIdentity, TelemetryBufferOption
   logger?: AgentSdkLogger;
   topic?: string;
   routing?: RoutingOptions;
+  /**
+   * Where Kafka produce requests are built: 'worker' (default) in a thread of the SDK's own, so the agent's
+   * thread only records and serialises events; 'agent' in the agent's thread (for runtimes without worker
+   * threads). TLS options holding functions cannot reach a thread: the SDK then uses 'agent' and logs why.
+   */
+  publishThread?: 'worker' | 'agent';
 }
 
 /** A route request; `agent` defaults to the client's. */
@@ -103,7 +109,7 @@ export class IrisAgentClient implements TelemetryRecorder {
 
   /** A client publishing to Kafka through its own KafkaMessageBus (closed by close()). */
   static forKafka(options: KafkaClientOptions): IrisAgentClient {
-    const { brokers, clientId, ssl, sasl, connectionTimeoutMs, requestTimeoutMs, ...clientOptions } = options;
+    const { brokers, clientId, ssl, sasl, connectionTimeoutMs, requestTimeoutMs, publishThread = 'worker', ...clientOptions } = options;
     const logger = clientOptions.logger;
     const connection: KafkaConnectionConfig = {
       brokers: typeof brokers === 'string' ? brokers.split(',').map((b) => b.trim()).filter(Boolean) : brokers,
@@ -113,12 +119,20 @@ export class IrisAgentClient implements TelemetryRecorder {
       connectionTimeoutMs,
       requestTimeoutMs,
     };
-    const transport = new KafkaMessageBus({
+    const busOptions = {
       connection,
       // kafkajs logs every reconnect attempt: keep an outage from flooding the agent's logs.
       logger: logger ? rateLimitedLogger(logger, 10_000) : undefined,
-      clientLogLevel: 'error',
-    });
+      clientLogLevel: 'error' as const,
+    };
+    let transport: KafkaMessageBus;
+    try {
+      transport = new KafkaMessageBus({ ...busOptions, publishFromWorkerThread: publishThread === 'worker' });
+    } catch (error) {
+      if (!(error instanceof WorkerConfigNotCloneableError)) throw error;
+      logger?.log('warn', 'publishing from the agent thread', { reason: error.message });
+      transport = new KafkaMessageBus(busOptions);
+    }
     const routing = clientOptions.routing && {
       ...clientOptions.routing, // exact readiness: read the routing topic's end offsets with the same connection
       endOffsets: clientOptions.routing.endOffsets ?? kafkaEndOffsets(connection, logger ? rateLimitedLogger(logger, 10_000) : silentAgentLogger),

@@ -6,4 +6,5 @@ export * from './subscription-options';
 export * from './batch-processor';
 export * from './kafka-config';
 export * from './kafka-message-bus';
+export * from './worker-producer';
 export * from './embedded-message-bus';

@@ -2,6 +2,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { KafkaConfig, logLevel, SASLOptions } from 'kafkajs';
 import { MessagingConfigError } from './errors';
 import { LogLevelName, MessagingLogger, redactSecrets } from './logger';
+import type { WorkerKafkaConfig } from './worker-producer';
 
 /** How to reach the Kafka cluster; built by the caller (e.g. from @iris/config). */
 export interface KafkaConnectionConfig {
@@ -44,6 +45,12 @@ export function toKafkaJsConfig(connection: KafkaConnectionConfig, logger: Messa
       logger.log(levelName(entry.level), message, { namespace: entry.namespace, ...fields });
     },
   };
+}
+
+/** The same client settings as plain data, for a producer in a worker thread (its logs come back as messages). */
+export function toWorkerKafkaConfig(connection: KafkaConnectionConfig, level: LogLevelName, partitionCacheKeys: number): WorkerKafkaConfig {
+  const { logCreator: _logCreator, logLevel: _logLevel, ...config } = toKafkaJsConfig(connection, { log: () => undefined }, level);
+  return { ...config, sasl: connection.sasl, logLevel: KAFKAJS_LEVEL[level], partitionCacheKeys };
 }
 
 /** A log-safe description of the connection: never includes passwords or TLS keys. */

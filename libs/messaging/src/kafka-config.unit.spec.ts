@@ -1,4 +1,5 @@
-import { describeConnection, toKafkaJsConfig } from './kafka-config';
+import { describeConnection, toKafkaJsConfig, toWorkerKafkaConfig } from './kafka-config';
+import { WorkerConfigNotCloneableError, WorkerProducer } from './worker-producer';
 import { jsonLinesLogger, silentLogger } from './logger';
 import { MessagingConfigError } from './errors';
 import { resolveSubscriptionOptions } from './subscription-options';
@@ -14,6 +15,24 @@ describe('kafka connection config', () => {
   it('maps typed config to kafkajs, keeping ssl and sasl', () => {
     const config = toKafkaJsConfig(connection, silentLogger, 'warn');
     expect(config).toMatchObject({ brokers: ['b1:9093'], clientId: 'iris', ssl: true, sasl: { mechanism: 'scram-sha-512' } });
+  });
+
+  it('gives a worker thread the same settings as plain data (no functions), with its log level as a number', () => {
+    const config = toWorkerKafkaConfig({ ...connection, connectionTimeoutMs: 1_500 }, 'warn', 100);
+    expect(config).toEqual({
+      brokers: ['b1:9093'],
+      clientId: 'iris',
+      ssl: true,
+      sasl: connection.sasl,
+      connectionTimeout: 1_500,
+      requestTimeout: undefined,
+      logLevel: 2,
+      partitionCacheKeys: 100,
+    });
+    expect(structuredClone(config)).toEqual(config);
+    expect(() => new WorkerProducer(config, silentLogger)).not.toThrow(); // the thread starts on the first send only
+    const withFunction = toWorkerKafkaConfig({ ...connection, ssl: { checkServerIdentity: () => undefined } }, 'warn', 100);
+    expect(() => new WorkerProducer(withFunction, silentLogger)).toThrow(WorkerConfigNotCloneableError);
   });
 
   it('never exposes secrets in descriptions or log lines', () => {

@@ -12,7 +12,8 @@ import {
 import { processPartitionBatch } from './batch-processor';
 import { deadLetterTopic } from './dead-letter';
 import { MessageBusClosedError, PublishError, SubscribeError } from './errors';
-import { describeConnection, KafkaConnectionConfig, toKafkaJsConfig } from './kafka-config';
+import { describeConnection, KafkaConnectionConfig, toKafkaJsConfig, toWorkerKafkaConfig } from './kafka-config';
+import { WorkerProducer } from './worker-producer';
 import { jsonLinesLogger, LogLevelName, MessagingLogger } from './logger';
 import { Headers, MessageBus, OutgoingMessage, RawMessage, Subscription, SubscriptionOptions, TopicSpec } from './message-bus';
 import { resolveSubscriptionOptions, ResolvedSubscriptionOptions } from './subscription-options';
@@ -24,6 +25,12 @@ export interface KafkaMessageBusOptions {
   clientLogLevel?: LogLevelName;
   /** Producer compression; default none (cheapest for small messages on a LAN). */
   compression?: 'none' | 'gzip';
+  /**
+   * Run the producer in a worker thread (WorkerProducer): publish() then costs the caller's thread a copy of
+   * the messages, not the building of produce requests. For high-volume publishers on a busy thread (the agent
+   * SDK). The connection settings must be plain data (no functions in `ssl`). Default false.
+   */
+  publishFromWorkerThread?: boolean;
   /** Replication factor for topics created by ensureTopics; default: the broker's default. */
   replicationFactor?: number;
   consumer?: {
@@ -50,6 +57,7 @@ export class KafkaMessageBus implements MessageBus {
   private readonly subscriptions = new Set<Subscription>();
   private readonly knownTopics = new Set<string>();
   private producer?: Promise<Producer>;
+  private readonly workerProducer?: WorkerProducer;
   private admin?: Promise<Admin>;
   private closed = false;
 
@@ -57,12 +65,21 @@ export class KafkaMessageBus implements MessageBus {
     this.logger = options.logger ?? jsonLinesLogger({ component: 'messaging.kafka' });
     this.kafka = new Kafka(toKafkaJsConfig(options.connection, this.logger, options.clientLogLevel ?? 'warn'));
     this.compression = options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
-    this.logger.log('debug', 'kafka message bus created', describeConnection(options.connection));
+    if (options.publishFromWorkerThread) {
+      this.workerProducer = new WorkerProducer(toWorkerKafkaConfig(options.connection, options.clientLogLevel ?? 'warn', PARTITIONER_CACHE_KEYS), this.logger);
+    }
+    this.logger.log('debug', 'kafka message bus created', { ...describeConnection(options.connection), producerThread: this.workerProducer ? 'worker' : 'caller' });
   }
 
   async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
     this.assertOpen();
     if (messages.length === 0) return;
+    if (this.workerProducer) {
+      // Handed to the thread now, before the first await: the caller can prepare its next batch meanwhile.
+      return this.workerProducer.send(topic, messages, this.compression).catch((error: Error) => {
+        throw new PublishError(`publish to ${topic} failed: ${error.message}`, { cause: error });
+      });
+    }
     const producer = await this.connectedProducer();
     try {
       await producer.send({ topic, messages: messages as KafkaOutgoing[], acks: -1, compression: this.compression });
@@ -119,6 +136,7 @@ export class KafkaMessageBus implements MessageBus {
     const admin = this.admin;
     await Promise.all([
       producer?.then((p) => p.disconnect()).catch(() => undefined),
+      this.workerProducer?.close().catch(() => undefined),
       admin?.then((a) => a.disconnect()).catch(() => undefined),
     ]);
   }
