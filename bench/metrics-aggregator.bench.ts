@@ -47,6 +47,8 @@ export interface MetricsAggregatorBenchResult {
     p50Ms: number;
     p99Ms: number;
     maxMs: number;
+    /** Each measured window: its end (ms since the first one) and its snapshot's delay after close, in order. */
+    perWindow: Array<{ windowEndMs: number; delayMs: number }>;
   };
 }
 
@@ -261,7 +263,10 @@ async function measureLatency(
   const ratePerSec = 2_000;
   // Pre-generate the stream on a clock starting at 0; each event is sent when wall time reaches its offset.
   const trailingMs = 2 * windowMs; // streamed after the measured windows (see the header)
-  const plan = telemetry(agent, Math.ceil((ratePerSec * (seconds * 1000 + trailingMs)) / 1000), ratePerSec * 0.95, 0, 7);
+  // Cut by event time, not by count (a count also holds session and feedback events, so it would end the stream early).
+  const spanMs = seconds * 1000 + trailingMs + windowMs;
+  const generated = telemetry(agent, Math.ceil((ratePerSec * spanMs * 1.3) / 1000), ratePerSec * 0.95, 0, 7);
+  const plan = generated.filter((event) => Date.parse(event.occurredAt) - Date.parse(generated[0].occurredAt) <= spanMs);
 
   // Snapshot arrivals on the metrics topic (only this agent's).
   const arrivals = new Map<number, number>();
@@ -323,16 +328,16 @@ async function measureLatency(
     const deadline = Date.now() + 15_000;
     while (!arrivals.has(lastWindowEnd) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
 
-    const latencies: number[] = [];
-    for (const [windowEnd, receivedAt] of arrivals) {
+    const perWindow: Array<{ windowEndMs: number; delayMs: number }> = [];
+    for (const [windowEnd, receivedAt] of [...arrivals].sort(([a], [b]) => a - b)) {
       if (windowEnd < firstWindowEnd || windowEnd > lastWindowEnd) continue;
-      latencies.push(receivedAt - (windowEnd + allowedLatenessMs));
+      perWindow.push({ windowEndMs: windowEnd - firstWindowEnd, delayMs: receivedAt - (windowEnd + allowedLatenessMs) });
     }
-    latencies.sort((a, b) => a - b);
+    const latencies = perWindow.map((w) => w.delayMs).sort((a, b) => a - b);
     const expectedWindows = (lastWindowEnd - firstWindowEnd) / windowMs + 1;
     if (latencies.length < expectedWindows) log(`only ${latencies.length} of ${expectedWindows} windows were emitted in time`);
     const pick = (q: number) => latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)] ?? NaN;
-    return { seconds, events: plan.length, windows: latencies.length, p50Ms: pick(0.5), p99Ms: pick(0.99), maxMs: latencies[latencies.length - 1] ?? NaN };
+    return { seconds, events: plan.length, windows: latencies.length, p50Ms: pick(0.5), p99Ms: pick(0.99), maxMs: latencies[latencies.length - 1] ?? NaN, perWindow };
   } finally {
     await aggregator.stop();
     await emitter.stop();
