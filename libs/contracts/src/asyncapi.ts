@@ -31,12 +31,12 @@ function versionsOf(type: EventType): Array<[number, AnyEventSchema]> {
   return supportedVersions(type).map((v) => [v, (EVENT_CATALOG[type] as Record<number, AnyEventSchema>)[v]]);
 }
 
-function kafkaChannelBinding(address: string, partitions: number, compacted: boolean): JsonValue {
+function kafkaChannelBinding(address: string, partitions: number, compacted: boolean, retainedForever: boolean): JsonValue {
   return {
     kafka: {
       topic: address,
       partitions,
-      topicConfiguration: { 'cleanup.policy': [compacted ? 'compact' : 'delete'] },
+      topicConfiguration: { 'cleanup.policy': [compacted ? 'compact' : 'delete'], ...(retainedForever && { 'retention.ms': -1 }) },
       bindingVersion: KAFKA_BINDING_VERSION,
     },
   };
@@ -72,7 +72,7 @@ export function buildAsyncApiDocument(): { [key: string]: JsonValue } {
       title: topic.name,
       description: `${topic.description} Key: ${topic.keyDescription}.`,
       messages: channelMessages,
-      bindings: kafkaChannelBinding(topic.name, topic.partitions, topic.compacted),
+      bindings: kafkaChannelBinding(topic.name, topic.partitions, topic.compacted, topic.retainedForever === true),
     };
     operations[`send${id[0].toUpperCase()}${id.slice(1)}`] = {
       action: 'send',
@@ -84,7 +84,7 @@ export function buildAsyncApiDocument(): { [key: string]: JsonValue } {
       title: dlqTopic(topic.name),
       description: `Dead letters of ${topic.name}: original key and value, unchanged, plus diagnostic headers.`,
       messages: { deadLetter: { $ref: '#/components/messages/deadLetter' } },
-      bindings: kafkaChannelBinding(dlqTopic(topic.name), topic.partitions, false),
+      bindings: kafkaChannelBinding(dlqTopic(topic.name), topic.partitions, false, false),
     };
   }
 

@@ -11,6 +11,8 @@ export interface TopicSpec<T extends EventType = EventType> {
   readonly partitions: number;
   /** cleanup.policy=compact: only the latest record per key is retained. */
   readonly compacted: boolean;
+  /** retention.ms=-1: nothing is ever deleted (a log that services rebuild state from). Default: the broker's retention. */
+  readonly retainedForever?: boolean;
 }
 
 function defineTopic<T extends EventType>(spec: TopicSpec<T>): TopicSpec<T> {
@@ -32,12 +34,13 @@ export const TOPICS = {
   }),
   registry: defineTopic({
     name: 'iris.registry.v1',
-    description: 'Agent versions registered in the registry.',
+    description: 'Agent versions registered in the registry. Kept forever: the rollout controller rebuilds its version catalog from it.',
     carries: ['registry.version.registered'],
     keyDescription: BY_AGENT,
     keyFor: byAgent,
     partitions: 3,
     compacted: false,
+    retainedForever: true,
   }),
   rollout: defineTopic({
     name: 'iris.rollout.v1',

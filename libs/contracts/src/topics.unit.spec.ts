@@ -32,6 +32,7 @@ describe('topics', () => {
     expect(topicFor('routing.decision')).toBe(TOPICS.routing);
     expect(TOPICS.routing.compacted).toBe(true);
     expect(TOPICS.telemetry.compacted).toBe(false);
+    expect(TOPICS.registry.retainedForever).toBe(true); // the controller's version catalog is rebuilt from it
   });
 
   it('names dead-letter topics', () => {

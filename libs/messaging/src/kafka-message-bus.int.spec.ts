@@ -22,6 +22,35 @@ describeMessageBusContract(
   { timeoutMs: 60_000 },
 );
 
+describe('KafkaMessageBus topics', () => {
+  it('creates a topic with the retention asked for, and reports an existing one that deletes sooner', async () => {
+    const warnings: Array<Record<string, unknown>> = [];
+    const logger: MessagingLogger = { log: (level, message, fields) => void (level === 'warn' && warnings.push({ message, ...fields })) };
+    const admin = new Kafka({ clientId: uniqueName('admin'), brokers, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    const retentionOf = async (topic: string) => {
+      const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2 /* TOPIC */, name: topic, configNames: ['retention.ms'] }] });
+      return resources[0].configEntries.find((entry) => entry.configName === 'retention.ms')?.configValue;
+    };
+    const kept = uniqueName('kept-forever');
+    const shortLived = uniqueName('short-lived');
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: shortLived, numPartitions: 1, configEntries: [{ name: 'retention.ms', value: '60000' }] }] });
+    const bus = new KafkaMessageBus({ connection: { brokers, clientId: uniqueName('topics') }, logger });
+    try {
+      await bus.ensureTopics([
+        { topic: kept, partitions: 1, retentionMs: -1 },
+        { topic: shortLived, partitions: 1, retentionMs: -1 },
+      ]);
+      expect(await retentionOf(kept)).toBe('-1');
+      expect(await retentionOf(shortLived)).toBe('60000'); // left as it is…
+      expect(warnings).toEqual([expect.objectContaining({ topic: shortLived, retentionMs: 60_000, wantedRetentionMs: -1 })]); // …and reported
+    } finally {
+      await bus.close();
+      await admin.disconnect();
+    }
+  });
+});
+
 describe('KafkaMessageBus publishing from a worker thread', () => {
   const buses: KafkaMessageBus[] = [];
   const bus = (publishFromWorkerThread: boolean, logger: MessagingLogger = silentLogger) => {

@@ -1,6 +1,7 @@
 import {
   Admin,
   CompressionTypes,
+  ConfigResourceTypes,
   Consumer,
   EachBatchPayload,
   Kafka,
@@ -121,11 +122,39 @@ export class KafkaMessageBus implements MessageBus {
           topic: spec.topic,
           numPartitions: spec.partitions ?? -1,
           replicationFactor: this.options.replicationFactor ?? -1,
-          configEntries: spec.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
+          configEntries: [
+            ...(spec.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
+            ...(spec.retentionMs !== undefined ? [{ name: 'retention.ms', value: String(spec.retentionMs) }] : []),
+          ],
         })),
       });
     }
+    await this.warnOnShorterRetention(admin, wanted.filter((spec) => existing.has(spec.topic) && spec.retentionMs !== undefined));
     for (const spec of wanted) this.knownTopics.add(spec.topic);
+  }
+
+  /** A topic that existed already keeps its settings; one that deletes sooner than wanted is reported (not altered). */
+  private async warnOnShorterRetention(admin: Admin, specs: TopicSpec[]): Promise<void> {
+    if (specs.length === 0) return;
+    try {
+      const described = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: specs.map((spec) => ({ type: ConfigResourceTypes.TOPIC, name: spec.topic, configNames: ['retention.ms'] })),
+      });
+      for (const resource of described.resources) {
+        const wanted = specs.find((spec) => spec.topic === resource.resourceName)!.retentionMs!;
+        const actual = Number(resource.configEntries.find((entry) => entry.configName === 'retention.ms')?.configValue);
+        if (Number.isFinite(actual) && actual !== wanted && (wanted < 0 || (actual >= 0 && actual < wanted))) {
+          this.logger.log('warn', 'topic deletes records sooner than Iris needs; set retention.ms on it', {
+            topic: resource.resourceName,
+            retentionMs: actual,
+            wantedRetentionMs: wanted,
+          });
+        }
+      }
+    } catch (error) {
+      this.logger.log('debug', 'could not read topic retention', { error: (error as Error).message });
+    }
   }
 
   async close(): Promise<void> {

@@ -98,6 +98,8 @@ export interface TopicSpec {
   partitions?: number;
   /** Log compaction (latest value per key kept). */
   compacted?: boolean;
+  /** retention.ms of a topic created here; -1 keeps everything. Default: the broker's. */
+  retentionMs?: number;
 }
 
 export interface MessageBus {

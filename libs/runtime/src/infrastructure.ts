@@ -35,7 +35,7 @@ export function kafkaConnection(config: IrisConfig): KafkaConnectionConfig {
 export async function ensureIrisTopics(bus: MessageBus): Promise<void> {
   await bus.ensureTopics(
     TOPIC_LIST.flatMap((topic) => [
-      { topic: topic.name, partitions: topic.partitions, compacted: topic.compacted },
+      { topic: topic.name, partitions: topic.partitions, compacted: topic.compacted, ...(topic.retainedForever && { retentionMs: -1 }) },
       { topic: dlqTopic(topic.name), partitions: 1 },
     ]),
   );
