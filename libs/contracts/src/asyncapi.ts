@@ -84,7 +84,7 @@ export function buildAsyncApiDocument(): { [key: string]: JsonValue } {
       title: dlqTopic(topic.name),
       description: `Dead letters of ${topic.name}: original key and value, unchanged, plus diagnostic headers.`,
       messages: { deadLetter: { $ref: '#/components/messages/deadLetter' } },
-      bindings: kafkaChannelBinding(dlqTopic(topic.name), topic.partitions, false, false),
+      bindings: kafkaChannelBinding(dlqTopic(topic.name), 1, false, false), // created with one partition (ensureIrisTopics)
     };
   }
 

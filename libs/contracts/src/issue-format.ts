@@ -3,14 +3,14 @@ import { ContractIssue, ROOT_PATH } from './errors';
 
 type RawIssue = z.core.$ZodRawIssue;
 
-/** `['data', 'toolCalls', 0, 'ok']` → `data.toolCalls[0].ok`. */
-export function formatPath(path: readonly PropertyKey[]): string {
+/** `['data', 'toolCalls', 0, 'ok']` → `data.toolCalls[0].ok`; the empty path → `root`. */
+export function formatPath(path: readonly PropertyKey[], root: string = ROOT_PATH): string {
   let out = '';
   for (const segment of path) {
     if (typeof segment === 'number') out += `[${segment}]`;
     else out += out ? `.${String(segment)}` : String(segment);
   }
-  return out || ROOT_PATH;
+  return out || root;
 }
 
 /** Maps zod issues to `{ path, message }`; unknown keys become one issue per key. */

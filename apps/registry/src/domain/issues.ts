@@ -1,14 +1,10 @@
+import { formatPath as formatContractPath } from '@iris/contracts';
 import type { z } from 'zod';
 import { ROOT_PATH, type AgentVersionIssue } from './errors';
 
-/** `['tools', 0, 'name']` → `tools[0].name`. */
+/** `['tools', 0, 'name']` → `tools[0].name` (the empty path: the registry's root placeholder). */
 export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const segment of path) {
-    if (typeof segment === 'number') out += `[${segment}]`;
-    else out += out ? `.${String(segment)}` : String(segment);
-  }
-  return out || ROOT_PATH;
+  return formatContractPath(path, ROOT_PATH);
 }
 
 /** zod issues → `{ path, message }`; each unknown key becomes its own issue. */
