@@ -1,27 +1,12 @@
-import { createEventStoreDataSource } from '@iris/event-store';
-import { createFreshDatabase, dropDatabase, uniqueName } from '@iris/testing';
-import type { DataSource } from 'typeorm';
+import { uniqueName } from '@iris/testing';
 import { WindowedAggregator, type ClosedWindow } from './aggregation';
-import { MetricsAggregatorTables1763900000000 } from './migrations/1763900000000-metrics-aggregator-tables';
 import { PartitionStore } from './partition-store';
+import { useMetricsDatabase } from './testing/metrics-database';
 
 jest.setTimeout(60_000);
 
 describe('PartitionStore (real PostgreSQL)', () => {
-  const adminUrl = process.env.IRIS_ADMIN_DATABASE_URL ?? process.env.DATABASE_URL;
-  let databaseUrl: string;
-  let dataSource: DataSource;
-
-  beforeAll(async () => {
-    databaseUrl = await createFreshDatabase(adminUrl, 'iris_partition_store');
-    dataSource = createEventStoreDataSource({ url: databaseUrl, extraMigrations: [MetricsAggregatorTables1763900000000], poolSize: 2 });
-    await dataSource.initialize();
-  });
-
-  afterAll(async () => {
-    await dataSource.destroy();
-    await dropDatabase(databaseUrl, adminUrl);
-  });
+  const database = useMetricsDatabase('iris_partition_store', 2);
 
   const window = (startMs: number, late: number): ClosedWindow => ({
     startMs,
@@ -32,7 +17,7 @@ describe('PartitionStore (real PostgreSQL)', () => {
   });
 
   it('marks a partial emitted only in the version that was read: one rewritten meanwhile stays pending', async () => {
-    const store = new PartitionStore(dataSource, uniqueName('group'), uniqueName('topic'));
+    const store = new PartitionStore(database(), uniqueName('group'), uniqueName('topic'));
     const state = new WindowedAggregator().snapshot();
     await store.save(0, undefined, 10n, state, [window(0, 1)]);
     await store.save(1, undefined, 10n, state, [window(0, 2)]);

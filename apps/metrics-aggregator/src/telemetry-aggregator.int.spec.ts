@@ -1,35 +1,20 @@
 import { generateTelemetry } from '@iris/agent-sim';
 import { encodeMessage, keyFor, type IrisEvent } from '@iris/contracts';
-import { createEventStoreDataSource } from '@iris/event-store';
 import { EmbeddedMessageBus, silentLogger, type DecodedMessage } from '@iris/messaging';
 import { JsonLogger } from '@iris/observability';
-import { createFreshDatabase, dropDatabase, uniqueName } from '@iris/testing';
-import type { DataSource } from 'typeorm';
+import { uniqueName } from '@iris/testing';
 import type { TelemetryEvent } from './aggregation';
 import { AggregatorMetrics } from './aggregator-metrics';
 import type { AggregatorSettings } from './aggregator-settings';
-import { MetricsAggregatorTables1763900000000 } from './migrations/1763900000000-metrics-aggregator-tables';
 import { PartitionStore } from './partition-store';
+import { useMetricsDatabase } from './testing/metrics-database';
 import { TelemetryAggregator } from './telemetry-aggregator';
 
 jest.setTimeout(60_000);
 
 /** Exactly-once effect of the checkpointing (real PostgreSQL): every record is counted once in the stored state. */
 describe('TelemetryAggregator checkpoints', () => {
-  const adminUrl = process.env.IRIS_ADMIN_DATABASE_URL ?? process.env.DATABASE_URL;
-  let databaseUrl: string;
-  let dataSource: DataSource;
-
-  beforeAll(async () => {
-    databaseUrl = await createFreshDatabase(adminUrl, 'iris_aggregator');
-    dataSource = createEventStoreDataSource({ url: databaseUrl, extraMigrations: [MetricsAggregatorTables1763900000000], poolSize: 4 });
-    await dataSource.initialize();
-  });
-
-  afterAll(async () => {
-    await dataSource.destroy();
-    await dropDatabase(databaseUrl, adminUrl);
-  });
+  const database = useMetricsDatabase('iris_aggregator', 4);
 
   const quiet = () => new JsonLogger('test', 'error', () => undefined);
   const settings = (overrides: Partial<AggregatorSettings> = {}): AggregatorSettings => ({
@@ -86,7 +71,7 @@ describe('TelemetryAggregator checkpoints', () => {
     const bus = new EmbeddedMessageBus({ logger: silentLogger, defaultPartitions: 3 });
     const topic = uniqueName('telemetry');
     const config = settings();
-    const store = new PartitionStore(dataSource, config.consumerGroup, topic);
+    const store = new PartitionStore(database(), config.consumerGroup, topic);
     const events = telemetry(600);
     await bus.publish(topic, events.map((event) => ({ key: keyFor(event), value: encodeMessage(event) })));
 
@@ -122,7 +107,7 @@ describe('TelemetryAggregator checkpoints', () => {
     const bus = new EmbeddedMessageBus({ logger: silentLogger, defaultPartitions: 2 });
     const topic = uniqueName('telemetry');
     const config = settings({ checkpointIntervalMs: 50 });
-    const store = new PartitionStore(dataSource, config.consumerGroup, topic);
+    const store = new PartitionStore(database(), config.consumerGroup, topic);
     const events = telemetry(400);
     const metrics = new AggregatorMetrics();
     const aggregator = new TelemetryAggregator(bus, store, config, metrics, quiet(), Date.now, { topic });
@@ -141,7 +126,7 @@ describe('TelemetryAggregator checkpoints', () => {
     const bus = new EmbeddedMessageBus({ logger: silentLogger });
     const topic = uniqueName('telemetry');
     const config = settings({ checkpointIntervalMs: 20 });
-    const store = new PartitionStore(dataSource, config.consumerGroup, topic);
+    const store = new PartitionStore(database(), config.consumerGroup, topic);
     const events = telemetry(200);
     const publish = (from: number, to: number) => bus.publish(topic, events.slice(from, to).map((event) => ({ key: keyFor(event), value: encodeMessage(event) })));
     const aggregator = new TelemetryAggregator(bus, store, config, new AggregatorMetrics(), quiet(), Date.now, { topic });
@@ -165,7 +150,7 @@ describe('TelemetryAggregator checkpoints', () => {
   it('a copy that fell behind the store reloads it and has missing records redelivered (two instances racing)', async () => {
     const topic = uniqueName('telemetry');
     const config = settings({ checkpointIntervalMs: 0 }); // every batch starts a checkpoint
-    const store = new PartitionStore(dataSource, config.consumerGroup, topic);
+    const store = new PartitionStore(database(), config.consumerGroup, topic);
     const events = telemetry(30);
     const records: Array<DecodedMessage<TelemetryEvent>> = events.map((event, offset) => ({
       value: event as TelemetryEvent,

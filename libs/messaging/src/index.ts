@@ -7,4 +7,5 @@ export * from './batch-processor';
 export * from './kafka-config';
 export * from './kafka-message-bus';
 export * from './worker-producer';
+export * from './key-caching-partitioner';
 export * from './embedded-message-bus';

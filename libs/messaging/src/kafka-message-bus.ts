@@ -6,14 +6,13 @@ import {
   EachBatchPayload,
   Kafka,
   KafkaMessage,
-  PartitionerArgs,
-  Partitioners,
   Producer,
 } from 'kafkajs';
 import { processPartitionBatch } from './batch-processor';
 import { deadLetterTopic } from './dead-letter';
 import { MessageBusClosedError, PublishError, SubscribeError } from './errors';
 import { describeConnection, KafkaConnectionConfig, toKafkaJsConfig, toWorkerKafkaConfig } from './kafka-config';
+import { keyCachingDefaultPartitioner, PARTITIONER_CACHE_KEYS } from './key-caching-partitioner';
 import { WorkerProducer } from './worker-producer';
 import { jsonLinesLogger, LogLevelName, MessagingLogger } from './logger';
 import { Headers, MessageBus, OutgoingMessage, RawMessage, Subscription, SubscriptionOptions, TopicSpec } from './message-bus';
@@ -202,38 +201,6 @@ export class KafkaMessageBus implements MessageBus {
   private assertOpen(): void {
     if (this.closed) throw new MessageBusClosedError('the Kafka message bus is closed');
   }
-}
-
-/** Distinct string keys per topic whose partition is remembered (then that cache starts over). */
-const PARTITIONER_CACHE_KEYS = 10_000;
-
-/**
- * kafkajs's DefaultPartitioner (Java client compatible), remembering the partition of recent string keys per
- * topic and partition count: a busy producer sends the same keys (e.g. session ids) over and over, and the
- * stock partitioner re-hashes each one with a Long-based murmur2 (and filters the partition list) per message
- * (~2 µs). A keyed message's partition depends only on its key and the topic's partition count, so the
- * result is the same; keyless messages and explicit partitions go to the stock partitioner.
- */
-export function keyCachingDefaultPartitioner(): (args: PartitionerArgs) => number {
-  const stock = Partitioners.DefaultPartitioner();
-  const caches = new Map<string, { partitions: number; byKey: Map<string, number> }>();
-  return (args) => {
-    const { topic, message, partitionMetadata } = args;
-    const key = message.key;
-    if (typeof key !== 'string' || (message.partition !== null && message.partition !== undefined)) return stock(args);
-    let cache = caches.get(topic);
-    if (!cache || cache.partitions !== partitionMetadata.length) {
-      cache = { partitions: partitionMetadata.length, byKey: new Map() };
-      caches.set(topic, cache);
-    }
-    let partition = cache.byKey.get(key);
-    if (partition === undefined) {
-      if (cache.byKey.size >= PARTITIONER_CACHE_KEYS) cache.byKey.clear();
-      partition = stock(args);
-      cache.byKey.set(key, partition);
-    }
-    return partition;
-  };
 }
 
 type KafkaOutgoing = { key: string | Buffer | null; value: string | Buffer | null; headers?: Headers };

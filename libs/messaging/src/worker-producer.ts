@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { KafkaConfig } from 'kafkajs';
+import { cachingPartitioner } from './key-caching-partitioner';
 import type { LogLevelName, MessagingLogger } from './logger';
 import type { OutgoingMessage } from './message-bus';
 
@@ -60,7 +61,7 @@ export class WorkerProducer {
 
   private started(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(`(${producerWorkerMain.toString()})(require);`, {
+    const worker = new Worker(`(${producerWorkerMain.toString()})(require, ${cachingPartitioner.toString()});`, {
       eval: true,
       workerData: { kafkajsPath: require.resolve('kafkajs'), config: this.config } satisfies WorkerData,
     });
@@ -131,10 +132,10 @@ type WorkerReply =
 
 /**
  * The worker's program. It runs from its source text (`toString()`), so it must not use anything from outside
- * its body but `requireModule` and globals. Sends are handled one at a time in arrival order (the idempotent
+ * its body but its parameters and globals. Sends are handled one at a time in arrival order (the idempotent
  * producer allows one request in flight anyway), each answered with acked or failed.
  */
-function producerWorkerMain(requireModule: NodeRequire): void {
+function producerWorkerMain(requireModule: NodeRequire, cachingPartitionerOf: typeof cachingPartitioner): void {
   const { parentPort, workerData } = requireModule('node:worker_threads') as typeof import('node:worker_threads');
   const { kafkajsPath, config } = workerData as WorkerData;
   const kafkajs = requireModule(kafkajsPath) as typeof import('kafkajs');
@@ -180,25 +181,8 @@ function producerWorkerMain(requireModule: NodeRequire): void {
     },
   });
 
-  // The default (murmur2, Java-compatible) partitioner, with each key's partition cached per topic.
-  const stock = kafkajs.Partitioners.DefaultPartitioner();
-  const caches = new Map<string, { partitions: number; byKey: Map<string, number> }>();
-  const partitioner = () => (args: import('kafkajs').PartitionerArgs) => {
-    const key = args.message.key;
-    if (typeof key !== 'string' || (args.message.partition !== null && args.message.partition !== undefined)) return stock(args);
-    let cache = caches.get(args.topic);
-    if (!cache || cache.partitions !== args.partitionMetadata.length) {
-      cache = { partitions: args.partitionMetadata.length, byKey: new Map() };
-      caches.set(args.topic, cache);
-    }
-    let partition = cache.byKey.get(key);
-    if (partition === undefined) {
-      if (cache.byKey.size >= config.partitionCacheKeys) cache.byKey.clear();
-      partition = stock(args);
-      cache.byKey.set(key, partition);
-    }
-    return partition;
-  };
+  // The same partitioner as the caller-thread producer (murmur2, Java-compatible, each key's partition cached).
+  const partitioner = () => cachingPartitionerOf(kafkajs.Partitioners.DefaultPartitioner(), config.partitionCacheKeys);
 
   let producer: Promise<import('kafkajs').Producer> | undefined;
   const connected = () => {
