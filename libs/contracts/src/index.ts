@@ -4,6 +4,7 @@ export { createEvent, causedBy } from './create-event';
 export { contractErrorMessage, formatPath, toContractIssues } from './issue-format';
 export { latencyBucketLowerBound, latencyBuckets } from './latency-buckets';
 export { parseYaml, YamlSyntaxError, type YamlObject, type YamlValue } from './yaml-reader';
+export { toYaml } from './yaml';
 export type { EnvelopeOptions } from './create-event';
 export {
   EVENT_CATALOG,

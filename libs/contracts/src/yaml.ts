@@ -1,55 +1,38 @@
-/**
- * Minimal YAML emitter for JSON-compatible values (block style, 2-space indent).
- * Strings are plain when unambiguous, otherwise JSON-quoted (a valid YAML
- * double-quoted scalar), so the output always reads back to the same value.
- */
+import { Document, isScalar, parse, Scalar, visit } from 'yaml';
+
+/** What `toYaml` writes: JSON values; `undefined` members of objects are left out. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue | undefined };
 
+/**
+ * Block-style YAML (2-space indent, keys in insertion order, no line folding) written by the `yaml`
+ * package. Multi-line strings become `|` literal blocks; a one-line string is quoted when a YAML 1.2
+ * or a YAML 1.1 reader (PyYAML's `safe_load`, many tools) would read its plain form as something
+ * else (`yes`, `0o17`, `3.0`, `a: b`), so every reader gets the same value back; so is one that
+ * starts like a number (`"1.0.0"`).
+ */
 export function toYaml(value: JsonValue): string {
-  return `${emit(value, 0).join('\n')}\n`;
+  const document = new Document(value, { version: '1.2', schema: 'core' });
+  visit(document, {
+    Scalar(_, node) {
+      if (typeof node.value === 'number' && !Number.isFinite(node.value)) throw new Error(`YAML: cannot emit ${node.value}`);
+      if (typeof node.value === 'string' && !node.value.includes('\n') && !readsBackAsItself(node.value)) node.type = Scalar.QUOTE_DOUBLE;
+    },
+    Pair(_, pair) {
+      if (isScalar(pair.key) && typeof pair.key.value === 'string' && !readsBackAsItself(pair.key.value)) pair.key.type = Scalar.QUOTE_DOUBLE;
+    },
+  });
+  return document.toString({ lineWidth: 0, minContentWidth: 0, indentSeq: true, doubleQuotedAsJSON: true, blockQuote: 'literal' });
 }
 
-const PLAIN = /^[A-Za-z_$/][A-Za-z0-9_$./ +-]*$/;
-const RESERVED = /^(true|false|null|yes|no|on|off|y|n|~)$/i;
-
-function scalar(value: string | number | boolean | null): string {
-  if (typeof value !== 'string') {
-    if (typeof value === 'number' && !Number.isFinite(value)) throw new Error(`YAML: cannot emit ${value}`);
-    return JSON.stringify(value);
+/**
+ * True when a YAML 1.1 reader takes the plain text for the same string (YAML 1.2 quoting is the
+ * package's). Number-like strings (`1.0.0`, `-x`) are quoted anyway: a reader sees at once they are text.
+ */
+function readsBackAsItself(text: string): boolean {
+  if (/^[-+.]?[0-9]/.test(text)) return false;
+  try {
+    return parse(text, { version: '1.1' }) === text;
+  } catch {
+    return false;
   }
-  const plain = PLAIN.test(value) && !RESERVED.test(value) && !value.endsWith(' ') && !value.includes(' #');
-  return plain ? value : JSON.stringify(value);
-}
-
-function isEmptyContainer(value: JsonValue): boolean {
-  if (Array.isArray(value)) return value.length === 0;
-  return typeof value === 'object' && value !== null && Object.keys(value).length === 0;
-}
-
-/** Lines for `value` when it starts on a fresh line at `indent`. */
-function emit(value: JsonValue, indent: number): string[] {
-  const pad = ' '.repeat(indent);
-  if (Array.isArray(value)) {
-    if (value.length === 0) return [`${pad}[]`];
-    return value.flatMap((item) => {
-      if (item === null || typeof item !== 'object' || isEmptyContainer(item)) return [`${pad}- ${inline(item)}`];
-      const [first, ...rest] = emit(item, indent + 2);
-      return [`${pad}- ${first.slice(indent + 2)}`, ...rest];
-    });
-  }
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value).filter((entry): entry is [string, JsonValue] => entry[1] !== undefined);
-    if (entries.length === 0) return [`${pad}{}`];
-    return entries.flatMap(([key, item]) => {
-      if (item === null || typeof item !== 'object' || isEmptyContainer(item)) return [`${pad}${scalar(key)}: ${inline(item)}`];
-      return [`${pad}${scalar(key)}:`, ...emit(item, indent + 2)];
-    });
-  }
-  return [`${pad}${scalar(value)}`];
-}
-
-function inline(value: JsonValue): string {
-  if (Array.isArray(value)) return '[]';
-  if (value !== null && typeof value === 'object') return '{}';
-  return scalar(value);
 }

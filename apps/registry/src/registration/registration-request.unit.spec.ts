@@ -59,7 +59,7 @@ describe('parseRegistration', () => {
     expect(issuesOf('bot', { format: 'yaml', text: SEED.replace('max_steps: 10', 'max_steps: -1') })).toEqual(
       expect.arrayContaining([{ path: 'code', message: 'is required' }, expect.objectContaining({ path: 'policies.max_steps' })]),
     );
-    expect(issuesOf('bot', { format: 'yaml', text: 'model: [unclosed\n' })![0]).toMatchObject({ path: '<root>', message: expect.stringMatching(/^YAML line 1/) });
+    expect(issuesOf('bot', { format: 'yaml', text: 'model: [unclosed\n' })![0]).toMatchObject({ path: '<root>', message: expect.stringMatching(/^YAML line 2, column 1: /) });
   });
 
   it('renders a registered version as a file that parses back to the same version', () => {
