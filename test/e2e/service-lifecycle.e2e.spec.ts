@@ -39,6 +39,16 @@ describe('a service process on real Kafka and PostgreSQL', () => {
     expect(service.lines.join('\n')).toMatch(/KAFKA_BROKERS/);
   });
 
+  it.each([
+    ['rollout-controller', 'ROLLOUT_TICK_INTERVAL_MS', 'fast'],
+    ['metrics-aggregator', 'METRICS_ROLLING_VIEWS', '7s'],
+  ] as const)('stops start-up of the %s with 78 naming its own bad setting %s', async (name, variable, value) => {
+    const service = spawnService(name, { ...serviceEnv(databaseUrl, 0), [variable]: value });
+    running.push(service);
+    expect(await service.exited).toBe(78);
+    expect(service.lines.join('\n')).toContain(`"variable":"${variable}"`);
+  });
+
   it('boots, reports ready, logs JSON without secrets, and stops cleanly on SIGTERM', async () => {
     const port = await freePort();
     const service = spawnService('rollout-controller', serviceEnv(databaseUrl, port));
@@ -48,6 +58,8 @@ describe('a service process on real Kafka and PostgreSQL', () => {
     expect((await getJson(`http://127.0.0.1:${port}/health/live`)).status).toBe(200);
     const ready = await getJson(`http://127.0.0.1:${port}/health/ready`);
     expect(ready).toEqual({ status: 200, body: { ready: true, checks: { database: { ok: true }, kafka: { ok: true } } } });
+    const config = await fetch(`http://127.0.0.1:${port}/v1/config`, { headers: { authorization: 'Bearer ci-admin-token-0123456789' } });
+    expect(await config.json()).toMatchObject({ rolloutController: { consumerGroup: 'iris-rollout-controller', tickIntervalMs: 5_000, requireRegisteredVersions: true } });
 
     for (const line of service.lines) expect(() => JSON.parse(line)).not.toThrow();
     expect(service.lines.join('\n')).not.toContain('ci-admin-token-0123456789');

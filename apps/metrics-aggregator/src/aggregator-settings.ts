@@ -1,49 +1,9 @@
-import { ConfigError, EnvReader } from '@iris/config';
+import type { IrisConfig, MetricsAggregatorSettings } from '@iris/config';
 
-/** "1m,5m,15m" → spans in ms; each a whole number of windows. Empty → none. */
-function parseRollingViews(raw: string, windowMs: number): number[] {
-  if (raw === 'none') return [];
-  return raw.split(',').map((item) => {
-    const match = /^(\d+)(s|m|h)$/.exec(item.trim());
-    if (!match) throw new ConfigError('METRICS_ROLLING_VIEWS', `entry "${item}" must look like 30s, 5m or 1h`);
-    const spanMs = Number(match[1]) * { s: 1_000, m: 60_000, h: 3_600_000 }[match[2] as 's' | 'm' | 'h'];
-    if (spanMs % windowMs !== 0 || spanMs <= windowMs) throw new ConfigError('METRICS_ROLLING_VIEWS', `entry "${item}" must be a multiple of the window (${windowMs} ms) larger than it`);
-    return spanMs;
-  });
-}
+/** The aggregator's own settings: the `METRICS_*` part of the typed configuration (`libs/config`). */
+export type AggregatorSettings = MetricsAggregatorSettings;
 
-/** The aggregator's own settings (read once at start-up; errors name the variable). */
-export interface AggregatorSettings {
-  consumerGroup: string;
-  windowMs: number;
-  allowedLatenessMs: number;
-  /** A partition without events for this long stops holding windows open (its clock follows wall time). */
-  idleAfterMs: number;
-  /** How often closed windows are looked for and emitted. */
-  emitIntervalMs: number;
-  maxBatchSize: number;
-  /**
-   * Longest time a partition's applied records stay unsaved (what a crash makes Kafka redeliver); a caught-up
-   * partition is also saved as soon as its watermark passes a window end.
-   */
-  checkpointIntervalMs: number;
-  /** Rolling views emitted after each window, as spans in ms (default 1, 5 and 15 minutes). */
-  rollingViewsMs: number[];
-}
-
-export function loadAggregatorSettings(env: NodeJS.ProcessEnv = process.env): AggregatorSettings {
-  const read = new EnvReader(env);
-  const windowMs = read.integer('METRICS_WINDOW_MS', 10_000, { min: 100, max: 3_600_000 });
-  const allowedLatenessMs = read.integer('METRICS_ALLOWED_LATENESS_MS', 5_000, { min: 0, max: 3_600_000 });
-  return {
-    consumerGroup: read.string('METRICS_CONSUMER_GROUP', 'iris-metrics-aggregator'),
-    windowMs,
-    allowedLatenessMs,
-    idleAfterMs: read.integer('METRICS_IDLE_PARTITION_MS', Math.max(2_000, allowedLatenessMs), { min: 100, max: 3_600_000 }),
-    emitIntervalMs: read.integer('METRICS_EMIT_INTERVAL_MS', 100, { min: 10, max: 60_000 }),
-    // Small handler batches: fewer decoded events alive at once (they die young), and checkpoints no longer follow batches.
-    maxBatchSize: read.integer('METRICS_MAX_BATCH', 500, { min: 1, max: 100_000 }),
-    checkpointIntervalMs: read.integer('METRICS_CHECKPOINT_INTERVAL_MS', 1_000, { min: 10, max: 600_000 }),
-    rollingViewsMs: parseRollingViews(read.string('METRICS_ROLLING_VIEWS', '1m,5m,15m'), windowMs),
-  };
+export function aggregatorSettingsOf(config: IrisConfig): AggregatorSettings {
+  if (!config.metricsAggregator) throw new Error(`the configuration was loaded for ${config.service}, not for the metrics aggregator`);
+  return config.metricsAggregator;
 }

@@ -7,7 +7,7 @@ import { JsonLogger } from '@iris/observability';
 import { EVENT_STORE, IRIS_CONFIG, MESSAGE_BUS } from '@iris/runtime';
 import { DataSource } from 'typeorm';
 import { AggregatorMetrics } from './aggregator-metrics';
-import { AggregatorSettings, loadAggregatorSettings } from './aggregator-settings';
+import { AggregatorSettings, aggregatorSettingsOf } from './aggregator-settings';
 import { MetricsController } from './metrics.controller';
 import { PartitionStore } from './partition-store';
 import { SnapshotEmitter } from './snapshot-emitter';
@@ -18,7 +18,7 @@ import { METRICS_AGGREGATOR_SETTINGS } from './tokens';
 @Module({
   controllers: [MetricsController],
   providers: [
-    { provide: METRICS_AGGREGATOR_SETTINGS, useFactory: () => loadAggregatorSettings() },
+    { provide: METRICS_AGGREGATOR_SETTINGS, inject: [IRIS_CONFIG], useFactory: aggregatorSettingsOf },
     AggregatorMetrics,
     {
       provide: PartitionStore,

@@ -5,7 +5,7 @@ import type { MessageBus } from '@iris/messaging';
 import { JsonLogger } from '@iris/observability';
 import { EVENT_STORE, IRIS_CONFIG, MESSAGE_BUS } from '@iris/runtime';
 import { DataSource } from 'typeorm';
-import { ControllerSettings, loadControllerSettings } from './controller-settings';
+import { ControllerSettings, controllerSettingsOf } from './controller-settings';
 import { OpenApiController } from './http/openapi';
 import { RolloutsController } from './http/rollouts.controller';
 import { RolloutAutomation } from './rollout-automation';
@@ -19,7 +19,7 @@ import { VersionCatalog } from './version-catalog';
 @Module({
   controllers: [RolloutsController, OpenApiController],
   providers: [
-    { provide: CONTROLLER_SETTINGS, useFactory: () => loadControllerSettings() },
+    { provide: CONTROLLER_SETTINGS, inject: [IRIS_CONFIG], useFactory: controllerSettingsOf },
     {
       provide: PROMOTION_LEDGER,
       inject: [CONTROLLER_SETTINGS],

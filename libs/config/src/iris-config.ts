@@ -1,5 +1,6 @@
 import { ConfigError } from './config-error';
 import { Env, EnvReader } from './env-reader';
+import { readMetricsAggregatorSettings, readRolloutControllerSettings, type MetricsAggregatorSettings, type RolloutControllerSettings } from './service-settings';
 
 export const SERVICE_NAMES = ['registry', 'shadow-comparator', 'metrics-aggregator', 'rollout-controller', 'kill-switch'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
@@ -53,6 +54,10 @@ export interface IrisConfig {
   embeddedDataDir?: string;
   auth: { tokens: ApiToken[] };
   shutdownTimeoutMs: number;
+  /** `ROLLOUT_*` settings; read for the rollout controller only. */
+  rolloutController?: RolloutControllerSettings;
+  /** `METRICS_*` settings; read for the metrics aggregator only. */
+  metricsAggregator?: MetricsAggregatorSettings;
 }
 
 const SECRET_MASK = '***';
@@ -134,6 +139,8 @@ export function loadConfig(service: ServiceName, env: Env = process.env): IrisCo
     embeddedDataDir: mode === 'embedded' ? read.optionalString('IRIS_EMBEDDED_DATA_DIR') : undefined,
     auth: { tokens: parseTokens(read.optionalString('IRIS_AUTH_TOKENS')) },
     shutdownTimeoutMs: read.integer('IRIS_SHUTDOWN_TIMEOUT_MS', 10_000, { min: 100, max: 300_000 }),
+    rolloutController: service === 'rollout-controller' ? readRolloutControllerSettings(read) : undefined,
+    metricsAggregator: service === 'metrics-aggregator' ? readMetricsAggregatorSettings(read) : undefined,
   };
 }
 

@@ -34,6 +34,37 @@ describe('loadConfig', () => {
     expect(() => loadConfig('registry', env)).toThrow(new RegExp(variable));
   });
 
+  it("reads each service's own settings into the typed config (so /v1/config shows them), with the same names and defaults", () => {
+    expect(loadConfig('rollout-controller', kafkaEnv).rolloutController).toEqual({ consumerGroup: 'iris-rollout-controller', tickIntervalMs: 5_000, requireRegisteredVersions: true, promoteFrom: undefined });
+    expect(loadConfig('metrics-aggregator', kafkaEnv).metricsAggregator).toEqual({
+      consumerGroup: 'iris-metrics-aggregator',
+      windowMs: 10_000,
+      allowedLatenessMs: 5_000,
+      idleAfterMs: 5_000,
+      emitIntervalMs: 100,
+      maxBatchSize: 500,
+      checkpointIntervalMs: 1_000,
+      rollingViewsMs: [60_000, 300_000, 900_000],
+    });
+    const tuned = loadConfig('metrics-aggregator', { ...kafkaEnv, METRICS_WINDOW_MS: '1000', METRICS_ALLOWED_LATENESS_MS: '0', METRICS_ROLLING_VIEWS: 'none' }).metricsAggregator;
+    expect(tuned).toMatchObject({ windowMs: 1_000, allowedLatenessMs: 0, idleAfterMs: 2_000, rollingViewsMs: [] });
+    expect(loadConfig('rollout-controller', { ...kafkaEnv, ROLLOUT_PROMOTE_FROM: 'staging', ROLLOUT_REQUIRE_REGISTERED: 'false' }).rolloutController).toMatchObject({ promoteFrom: 'staging', requireRegisteredVersions: false });
+    // Other services neither read nor validate them.
+    expect(loadConfig('registry', { ...kafkaEnv, ROLLOUT_TICK_INTERVAL_MS: 'x', METRICS_WINDOW_MS: 'x' })).toMatchObject({ rolloutController: undefined, metricsAggregator: undefined });
+  });
+
+  it.each([
+    ['rollout-controller', { ROLLOUT_TICK_INTERVAL_MS: '10' }, 'ROLLOUT_TICK_INTERVAL_MS'],
+    ['rollout-controller', { ROLLOUT_REQUIRE_REGISTERED: 'maybe' }, 'ROLLOUT_REQUIRE_REGISTERED'],
+    ['metrics-aggregator', { METRICS_WINDOW_MS: 'ten' }, 'METRICS_WINDOW_MS'],
+    ['metrics-aggregator', { METRICS_MAX_BATCH: '0' }, 'METRICS_MAX_BATCH'],
+    ['metrics-aggregator', { METRICS_ROLLING_VIEWS: '7s' }, 'METRICS_ROLLING_VIEWS'],
+    ['metrics-aggregator', { METRICS_ROLLING_VIEWS: 'soon' }, 'METRICS_ROLLING_VIEWS'],
+  ] as const)('stops the %s naming %j', (service, env, variable) => {
+    expect(() => loadConfig(service, { ...kafkaEnv, ...env })).toThrow(ConfigError);
+    expect(() => loadConfig(service, { ...kafkaEnv, ...env })).toThrow(new RegExp(`^Invalid configuration: ${variable} `));
+  });
+
   it('configures Kafka TLS/SASL and database TLS', () => {
     const config = loadConfig('registry', {
       ...kafkaEnv,

@@ -1,0 +1,70 @@
+import { ConfigError } from './config-error';
+import type { EnvReader } from './env-reader';
+
+/** The rollout controller's settings (`ROLLOUT_*`). */
+export interface RolloutControllerSettings {
+  /** Consumer group that turns metrics snapshots into gate evaluations (one member per agent partition). */
+  consumerGroup: string;
+  /** How often in-progress rollouts get a scheduled Tick (advances when min duration passes without a new window). */
+  tickIntervalMs: number;
+  /** Refuse to start rollouts of versions the registry has not published. */
+  requireRegisteredVersions: boolean;
+  /** Environment promotion: a version must have completed a rollout there before it may start here. */
+  promoteFrom: string | undefined;
+}
+
+/** The metrics aggregator's settings (`METRICS_*`). */
+export interface MetricsAggregatorSettings {
+  consumerGroup: string;
+  windowMs: number;
+  allowedLatenessMs: number;
+  /** A partition without events for this long stops holding windows open (its clock follows wall time). */
+  idleAfterMs: number;
+  /** How often closed windows are looked for and emitted. */
+  emitIntervalMs: number;
+  maxBatchSize: number;
+  /**
+   * Longest time a partition's applied records stay unsaved (what a crash makes Kafka redeliver); a caught-up
+   * partition is also saved as soon as its watermark passes a window end.
+   */
+  checkpointIntervalMs: number;
+  /** Rolling views emitted after each window, as spans in ms (default 1, 5 and 15 minutes). */
+  rollingViewsMs: number[];
+}
+
+export function readRolloutControllerSettings(read: EnvReader): RolloutControllerSettings {
+  return {
+    consumerGroup: read.string('ROLLOUT_CONSUMER_GROUP', 'iris-rollout-controller'),
+    tickIntervalMs: read.integer('ROLLOUT_TICK_INTERVAL_MS', 5_000, { min: 50, max: 3_600_000 }),
+    requireRegisteredVersions: read.boolean('ROLLOUT_REQUIRE_REGISTERED', true),
+    promoteFrom: read.optionalString('ROLLOUT_PROMOTE_FROM'),
+  };
+}
+
+export function readMetricsAggregatorSettings(read: EnvReader): MetricsAggregatorSettings {
+  const windowMs = read.integer('METRICS_WINDOW_MS', 10_000, { min: 100, max: 3_600_000 });
+  const allowedLatenessMs = read.integer('METRICS_ALLOWED_LATENESS_MS', 5_000, { min: 0, max: 3_600_000 });
+  return {
+    consumerGroup: read.string('METRICS_CONSUMER_GROUP', 'iris-metrics-aggregator'),
+    windowMs,
+    allowedLatenessMs,
+    idleAfterMs: read.integer('METRICS_IDLE_PARTITION_MS', Math.max(2_000, allowedLatenessMs), { min: 100, max: 3_600_000 }),
+    emitIntervalMs: read.integer('METRICS_EMIT_INTERVAL_MS', 100, { min: 10, max: 60_000 }),
+    // Small handler batches: fewer decoded events alive at once (they die young), and checkpoints no longer follow batches.
+    maxBatchSize: read.integer('METRICS_MAX_BATCH', 500, { min: 1, max: 100_000 }),
+    checkpointIntervalMs: read.integer('METRICS_CHECKPOINT_INTERVAL_MS', 1_000, { min: 10, max: 600_000 }),
+    rollingViewsMs: parseRollingViews(read.string('METRICS_ROLLING_VIEWS', '1m,5m,15m'), windowMs),
+  };
+}
+
+/** "1m,5m,15m" → spans in ms; each a whole number of windows. `none` → none. */
+function parseRollingViews(raw: string, windowMs: number): number[] {
+  if (raw === 'none') return [];
+  return raw.split(',').map((item) => {
+    const match = /^(\d+)(s|m|h)$/.exec(item.trim());
+    if (!match) throw new ConfigError('METRICS_ROLLING_VIEWS', `entry "${item}" must look like 30s, 5m or 1h`);
+    const spanMs = Number(match[1]) * { s: 1_000, m: 60_000, h: 3_600_000 }[match[2] as 's' | 'm' | 'h'];
+    if (spanMs % windowMs !== 0 || spanMs <= windowMs) throw new ConfigError('METRICS_ROLLING_VIEWS', `entry "${item}" must be a multiple of the window (${windowMs} ms) larger than it`);
+    return spanMs;
+  });
+}
