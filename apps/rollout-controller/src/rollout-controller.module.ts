@@ -4,7 +4,6 @@ import type { PostgresEventStore } from '@iris/event-store';
 import type { MessageBus } from '@iris/messaging';
 import { JsonLogger } from '@iris/observability';
 import { EVENT_STORE, IRIS_CONFIG, MESSAGE_BUS } from '@iris/runtime';
-import { DataSource } from 'typeorm';
 import { ControllerSettings, controllerSettingsOf } from './controller-settings';
 import { OpenApiController } from './http/openapi';
 import { RolloutsController } from './http/rollouts.controller';
@@ -40,7 +39,7 @@ export class RolloutControllerModule implements OnApplicationBootstrap, BeforeAp
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
     @Inject(IRIS_CONFIG) private readonly config: IrisConfig,
     @Inject(CONTROLLER_SETTINGS) private readonly settings: ControllerSettings,
-    private readonly dataSource: DataSource,
+    @Inject(EVENT_STORE) private readonly store: PostgresEventStore,
     private readonly catalog: VersionCatalog,
     private readonly handler: RolloutCommandHandler,
     private readonly logger: JsonLogger,
@@ -63,10 +62,7 @@ export class RolloutControllerModule implements OnApplicationBootstrap, BeforeAp
   /** Agents of this environment with a rollout stream (scheduled ticks cover them from the start). */
   private async agentsWithRollouts(): Promise<string[]> {
     const prefix = `${ROLLOUT_STREAM_PREFIX}${this.config.environment}-`;
-    const rows: Array<{ stream_id: string }> = await this.dataSource.query(
-      `SELECT DISTINCT stream_id FROM events WHERE stream_id LIKE $1`,
-      [`${prefix.replace(/[%_]/g, (c) => `\\${c}`)}%`],
-    );
-    return rows.map((row) => row.stream_id.slice(prefix.length));
+    const streams = await this.store.listStreams({ prefix });
+    return streams.map((streamId) => streamId.slice(prefix.length));
   }
 }

@@ -161,4 +161,13 @@ describe.each(eventStoreBackends)('PostgresEventStore appends and reads on $name
     await Promise.all(Array.from({ length: 8 }, (_, i) => store.appendToStream(streamId, [event(`E${i}`)], { expectedVersion: 'any' })));
     expect((await store.readStream(streamId)).currentVersion).toBe(8n);
   });
+
+  it('lists the streams with a prefix, matching it literally', async () => {
+    const prefix = uniqueName('list');
+    for (const id of [`${prefix}-b`, `${prefix}-a`, `${prefix}_x`, `${prefix}%y`, `other-${prefix}`]) await store.appendToStream(id, [event('A'), event('B')], { expectedVersion: 'no_stream' });
+    expect(await store.listStreams({ prefix: `${prefix}-` })).toEqual([`${prefix}-a`, `${prefix}-b`]);
+    expect(await store.listStreams({ prefix: `${prefix}_` })).toEqual([`${prefix}_x`]);
+    expect(await store.listStreams({ prefix: `${prefix}%` })).toEqual([`${prefix}%y`]);
+    expect(await store.listStreams({ prefix: uniqueName('none') })).toEqual([]);
+  });
 });

@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { AppendBatcher } from './append-batcher';
 import { prepareAppend } from './append-to-stream';
+import { listStreams } from './list-streams';
 import { readAll } from './read-all';
 import { readStream } from './read-stream';
 import { preparedStatements, SqlQueryable } from './sql';
@@ -43,6 +44,11 @@ export class PostgresEventStore {
 
   readStream(streamId: string, options?: ReadStreamOptions): Promise<ReadStreamResult> {
     return readStream(this.db, streamId, options);
+  }
+
+  /** Ids of the streams with events whose id starts with `prefix` (matched literally: `%` and `_` are plain characters). */
+  listStreams({ prefix }: { prefix: string }): Promise<string[]> {
+    return listStreams(this.db, prefix);
   }
 
   /** Events in global order, never skipping one that commits later with a lower position. */
