@@ -2,9 +2,9 @@ import { Inject, Module, OnApplicationBootstrap, BeforeApplicationShutdown } fro
 import type { IrisConfig } from '@iris/config';
 import { TOPICS } from '@iris/contracts';
 import type { PostgresEventStore } from '@iris/event-store';
-import type { MessageBus } from '@iris/messaging';
+import type { ConsumerHealth, MessageBus } from '@iris/messaging';
 import { JsonLogger } from '@iris/observability';
-import { EVENT_STORE, IRIS_CONFIG, MESSAGE_BUS } from '@iris/runtime';
+import { CONSUMER_HEALTH, EVENT_STORE, IRIS_CONFIG, MESSAGE_BUS } from '@iris/runtime';
 import { DataSource } from 'typeorm';
 import { AggregatorMetrics } from './aggregator-metrics';
 import { AggregatorSettings, aggregatorSettingsOf } from './aggregator-settings';
@@ -40,7 +40,10 @@ export class MetricsAggregatorModule implements OnApplicationBootstrap, BeforeAp
     private readonly store: PartitionStore,
     private readonly metrics: AggregatorMetrics,
     private readonly logger: JsonLogger,
-  ) {}
+    @Inject(CONSUMER_HEALTH) consumerHealth: ConsumerHealth,
+  ) {
+    this.metrics.consumerHealth = consumerHealth;
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     this.emitter = new SnapshotEmitter(this.dataSource, this.store, this.eventStore, this.settings, this.metrics, this.logger, this.config.mode === 'embedded');

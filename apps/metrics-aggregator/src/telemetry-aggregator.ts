@@ -60,14 +60,8 @@ export class TelemetryAggregator {
       groupId: this.settings.consumerGroup,
       fromBeginning: true,
       maxBatchSize: this.settings.maxBatchSize,
-      decode: (message) => {
-        try {
-          return decodeTelemetry(message);
-        } catch (error) {
-          this.metrics.deadLettered++;
-          throw error;
-        }
-      },
+      decode: decodeTelemetry,
+      onDeadLettered: (letters) => void (this.metrics.deadLettered += letters.length),
       handleBatch: (messages) => this.handleBatch(messages),
       onAssignment: (change) => this.onAssignment(change),
       committableOffset: (_topic, partition) => this.partitions.get(partition)?.storedOffset?.toString(),

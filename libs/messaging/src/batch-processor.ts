@@ -1,4 +1,6 @@
+import { ConsumerHealth } from './consumer-health';
 import { DeadLetterHeaders, DeadLetterKind, errorReason, toDeadLetter } from './dead-letter';
+import { classifyError } from './error-classification';
 import { BatchOutcome, DecodedMessage, OutgoingMessage, RawMessage } from './message-bus';
 import { MessagingLogger } from './logger';
 import { ResolvedSubscriptionOptions } from './subscription-options';
@@ -8,11 +10,17 @@ import { ResolvedSubscriptionOptions } from './subscription-options';
  * Shared by every MessageBus implementation so their delivery semantics are identical:
  * - messages whose decode throws are dead-lettered as `invalid`;
  * - valid messages go to handleBatch in order, in chunks of maxBatchSize;
- * - a failing chunk is retried with exponential backoff up to maxRetries, then handled message by message
- *   (with the same retries), and only messages that still fail are dead-lettered as `handler-failed`;
+ * - a handler failing with a RETRIABLE error (classifyError: a dependency is down, not the message) is retried with
+ *   capped exponential backoff for as long as it takes, heartbeating, and reported to the bus's ConsumerHealth
+ *   (readiness, metrics, one log line per outage); it is never dead-lettered; a stop ends the wait, nothing counted;
+ * - a failing chunk (other errors) is retried with exponential backoff up to maxRetries (none for a PERMANENT error),
+ *   then handled message by message (with the same retries), and only messages that still fail are dead-lettered
+ *   as `handler-failed`;
+ * - a dead-letter write that fails is retried like a retriable failure: a message is never skipped unwritten;
  * - after each chunk, markProcessed(lastOffset) lets the caller commit: never before processing;
  * - a handler asking to resume from an offset (BatchOutcome) gets the partition sought there; the rest is dropped.
- * So one bad message can never block its partition for longer than the bounded retries.
+ * So one bad message can never block its partition for longer than the bounded retries, and an outage never
+ * sends good messages to the dead-letter topic.
  */
 export interface PartitionBatchContext {
   /** Awaited publish of dead letters for the given source topic. */
@@ -25,11 +33,15 @@ export interface PartitionBatchContext {
   shouldStop(): boolean;
   /** Delivers the partition again from `offset` (nothing from it on counts as processed). Needed by handlers returning a BatchOutcome. */
   seek?(offset: string): void | Promise<void>;
+  /** Told about partitions waiting out retriable failures, and about dead letters written. */
+  health: ConsumerHealth;
   logger: MessagingLogger;
 }
 
 const MAX_BACKOFF_MS = 30_000;
 const HEARTBEAT_EVERY_MS = 1_000;
+/** How often a partition waiting out an outage looks whether the consumer is stopping. */
+const STOP_CHECK_EVERY_MS = 200;
 
 export async function processPartitionBatch<T>(
   messages: readonly RawMessage[],
@@ -44,6 +56,7 @@ export async function processPartitionBatch<T>(
     }
     const end = Math.min(start + chunkSize, messages.length);
     const resumeFrom = await processChunk(messages, start, end, options, context);
+    if (resumeFrom === STOPPED) return; // stopped while waiting out an outage: nothing from this chunk on is processed
     if (resumeFrom !== undefined) {
       if (!context.seek) throw new Error('this bus cannot resume a partition from an offset');
       await context.seek(resumeFrom);
@@ -55,7 +68,7 @@ export async function processPartitionBatch<T>(
 
 /**
  * Processes messages[start, end); index ranges rather than slices keep the hot path allocation-light.
- * Returns the offset the handler asked to resume from, if it did.
+ * Returns the offset the handler asked to resume from, if it did, or STOPPED.
  */
 async function processChunk<T>(
   messages: readonly RawMessage[],
@@ -63,7 +76,7 @@ async function processChunk<T>(
   end: number,
   options: ResolvedSubscriptionOptions<T>,
   context: PartitionBatchContext,
-): Promise<string | undefined> {
+): Promise<string | typeof STOPPED | undefined> {
   const valid: Array<DecodedMessage<T>> = [];
   let sources: number[] | undefined; // indexes of valid messages, only needed once something was invalid
   const deadLetters: OutgoingMessage[] = [];
@@ -86,6 +99,7 @@ async function processChunk<T>(
   let resumeFrom: string | undefined;
   if (valid.length > 0) {
     const outcome = await handleWithRetries(valid, options, context);
+    if ('stopped' in outcome) return STOPPED;
     if (outcome.ok) {
       resumeFrom = outcome.resumeFrom;
     } else if (valid.length === 1) {
@@ -94,6 +108,7 @@ async function processChunk<T>(
       // Isolate the culprit(s): messages that succeed alone are kept, the rest is dead-lettered.
       for (let i = 0; i < valid.length && resumeFrom === undefined; i++) {
         const alone = await handleWithRetries([valid[i]], options, context);
+        if ('stopped' in alone) return STOPPED;
         if (alone.ok) resumeFrom = alone.resumeFrom;
         else deadLetters.push(deadLetterOf(sourceOf(i), 'handler-failed', alone.error, context));
       }
@@ -102,37 +117,119 @@ async function processChunk<T>(
 
   // Messages at or after a resume point come again: their dead letters would be duplicates.
   const letters = resumeFrom === undefined ? deadLetters : deadLetters.filter((letter) => BigInt(sourceOffsetOf(letter)) < BigInt(resumeFrom!));
-  if (letters.length > 0) await context.deadLetter(messages[start].topic, letters);
+  if (letters.length > 0 && !(await writeDeadLetters(messages[start], letters, options, context))) return STOPPED;
   return resumeFrom;
 }
 
-type HandleOutcome = { ok: true; resumeFrom?: string } | { ok: false; error: unknown };
+/** Returned instead of an offset when the consumer stopped while waiting out an outage. */
+const STOPPED = Symbol('stopped');
 
-/** Calls handleBatch up to 1 + maxRetries times, with exponential backoff between attempts. */
+type HandleOutcome = { ok: true; resumeFrom?: string } | { ok: false; error: unknown } | { stopped: true };
+
+/**
+ * Calls handleBatch until it succeeds, or until a non-retriable error has been retried maxRetries times (a permanent
+ * one: not at all). Retriable errors are waited out (see waitOut) and don't use up the retries.
+ */
 async function handleWithRetries<T>(
   messages: Array<DecodedMessage<T>>,
   options: ResolvedSubscriptionOptions<T>,
   context: PartitionBatchContext,
 ): Promise<HandleOutcome> {
-  for (let attempt = 0; ; attempt++) {
+  const first = messages[0];
+  const outage = new OutageWait(first, options, context);
+  for (let attempt = 0; ; ) {
     try {
       const outcome: void | BatchOutcome = await withHeartbeat(context, () => options.handleBatch(messages));
+      outage.over('recovered');
       return outcome ? { ok: true, resumeFrom: outcome.resumeFrom } : { ok: true };
     } catch (error) {
-      const first = messages[0];
-      context.logger.log(attempt < options.maxRetries ? 'warn' : 'error', 'handleBatch failed', {
+      const kind = classifyError(error);
+      if (kind === 'retriable') {
+        if (!(await outage.retryAfter(error))) return { stopped: true };
+        continue;
+      }
+      outage.over('recovered');
+      const last = kind === 'permanent' || attempt >= options.maxRetries;
+      context.logger.log(last ? 'error' : 'warn', 'handleBatch failed', {
         topic: first.topic,
         partition: first.partition,
         firstOffset: first.offset,
         count: messages.length,
         attempt: attempt + 1,
-        maxAttempts: options.maxRetries + 1,
+        maxAttempts: kind === 'permanent' ? attempt + 1 : options.maxRetries + 1,
+        errorClass: kind,
         error: errorReason(error),
       });
-      if (attempt >= options.maxRetries) return { ok: false, error };
+      if (last) return { ok: false, error };
       await backoff(Math.min(options.retryBackoffMs * 2 ** attempt, MAX_BACKOFF_MS), context);
+      attempt++;
     }
   }
+}
+
+/** Writes a chunk's dead letters; a failed write is waited out like an outage (never skipped). False: stopped meanwhile. */
+async function writeDeadLetters<T>(
+  source: { topic: string; partition: number },
+  letters: OutgoingMessage[],
+  options: ResolvedSubscriptionOptions<T>,
+  context: PartitionBatchContext,
+): Promise<boolean> {
+  const outage = new OutageWait(source, options, context);
+  for (;;) {
+    try {
+      await context.deadLetter(source.topic, letters);
+      outage.over('recovered');
+      context.health.countDeadLetters(letters.length);
+      options.onDeadLettered?.(letters);
+      return true;
+    } catch (error) {
+      if (!(await outage.retryAfter(new Error(`dead-letter write failed: ${errorReason(error)}`)))) return false;
+    }
+  }
+}
+
+/** One partition waiting out a retriable failure: capped exponential backoff, heartbeats, reported to ConsumerHealth. */
+class OutageWait<T> {
+  private attempts = 0;
+
+  constructor(
+    private readonly source: { topic: string; partition: number },
+    private readonly options: ResolvedSubscriptionOptions<T>,
+    private readonly context: PartitionBatchContext,
+  ) {}
+
+  /** Waits before the next attempt; false when the consumer is stopping (or the partition was sought). */
+  async retryAfter(error: unknown): Promise<boolean> {
+    const { topic, partition } = this.source;
+    this.context.health.retrying(this.options.groupId, topic, partition, errorReason(error));
+    const delay = Math.min(Math.max(this.options.retryBackoffMs, 10) * 2 ** Math.min(this.attempts, 20), this.options.maxOutageBackoffMs);
+    this.attempts++;
+    try {
+      if (await waitOut(delay, this.context)) return true;
+    } catch (heartbeatError) {
+      this.over('stopped'); // e.g. the group is rebalancing: the bus rejoins and the partition comes again
+      throw heartbeatError;
+    }
+    this.over('stopped');
+    return false;
+  }
+
+  over(outcome: 'recovered' | 'stopped'): void {
+    if (this.attempts === 0) return;
+    this.attempts = 0;
+    this.context.health.resumed(this.options.groupId, this.source.topic, this.source.partition, outcome);
+  }
+}
+
+/** Sleeps `ms` in heartbeat-sized steps; false as soon as the consumer should stop. Heartbeat errors propagate. */
+async function waitOut(ms: number, context: PartitionBatchContext): Promise<boolean> {
+  const until = Date.now() + ms;
+  for (let left = ms; left > 0; left = until - Date.now()) {
+    if (context.shouldStop()) return false;
+    await new Promise((done) => setTimeout(done, Math.min(left, STOP_CHECK_EVERY_MS)));
+    await context.heartbeat();
+  }
+  return !context.shouldStop();
 }
 
 function deadLetterOf(raw: RawMessage, kind: DeadLetterKind, error: unknown, context: PartitionBatchContext): OutgoingMessage {

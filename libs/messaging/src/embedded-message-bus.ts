@@ -1,4 +1,5 @@
 import { processPartitionBatch } from './batch-processor';
+import { ConsumerHealth } from './consumer-health';
 import { deadLetterTopic } from './dead-letter';
 import { MessageBusClosedError, MessagingConfigError } from './errors';
 import { jsonLinesLogger, MessagingLogger } from './logger';
@@ -11,6 +12,8 @@ export interface EmbeddedMessageBusOptions {
   /** Most messages taken from one partition per poll. Default 1000. */
   maxPollRecords?: number;
   logger?: MessagingLogger;
+  /** Where the consumers report outages they wait out and dead letters (readiness, metrics). Default: one of its own. */
+  health?: ConsumerHealth;
 }
 
 /**
@@ -30,6 +33,7 @@ export class EmbeddedMessageBus implements MessageBus {
   private waiters: Array<() => void> = [];
   private wakeScheduled = false;
   private closed = false;
+  readonly health: ConsumerHealth;
 
   constructor(options: EmbeddedMessageBusOptions = {}) {
     this.defaultPartitions = options.defaultPartitions ?? 1;
@@ -37,6 +41,7 @@ export class EmbeddedMessageBus implements MessageBus {
     if (!Number.isInteger(this.defaultPartitions) || this.defaultPartitions < 1)
       throw new MessagingConfigError('embedded bus: defaultPartitions must be an integer >= 1');
     this.logger = options.logger ?? jsonLinesLogger({ component: 'messaging.embedded' });
+    this.health = options.health ?? new ConsumerHealth(this.logger);
   }
 
   async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
@@ -311,6 +316,7 @@ class EmbeddedSubscription<T> implements Subscription, GroupMember {
         heartbeat: async () => undefined,
         shouldStop: () => !this.running || this.sought.has(ref.id),
         seek: (offset) => this.resumeFrom(ref.topic, ref.partition, offset),
+        health: this.bus.health,
         logger: this.logger,
       });
     } catch (error) {

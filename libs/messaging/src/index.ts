@@ -4,6 +4,8 @@ export * from './logger';
 export * from './dead-letter';
 export * from './subscription-options';
 export * from './batch-processor';
+export * from './error-classification';
+export * from './consumer-health';
 export * from './kafka-config';
 export * from './kafka-message-bus';
 export * from './worker-producer';

@@ -9,6 +9,7 @@ import {
   Producer,
 } from 'kafkajs';
 import { processPartitionBatch } from './batch-processor';
+import { ConsumerHealth } from './consumer-health';
 import { deadLetterTopic } from './dead-letter';
 import { MessageBusClosedError, PublishError, SubscribeError } from './errors';
 import { describeConnection, KafkaConnectionConfig, toKafkaJsConfig, toWorkerKafkaConfig } from './kafka-config';
@@ -31,6 +32,8 @@ export interface KafkaMessageBusOptions {
    * SDK). The connection settings must be plain data (no functions in `ssl`). Default false.
    */
   publishFromWorkerThread?: boolean;
+  /** Where the consumers report outages they wait out and dead letters (readiness, metrics). Default: one of its own. */
+  health?: ConsumerHealth;
   /** Replication factor for topics created by ensureTopics; default: the broker's default. */
   replicationFactor?: number;
   consumer?: {
@@ -60,9 +63,11 @@ export class KafkaMessageBus implements MessageBus {
   private readonly workerProducer?: WorkerProducer;
   private admin?: Promise<Admin>;
   private closed = false;
+  readonly health: ConsumerHealth;
 
   constructor(private readonly options: KafkaMessageBusOptions) {
     this.logger = options.logger ?? jsonLinesLogger({ component: 'messaging.kafka' });
+    this.health = options.health ?? new ConsumerHealth(this.logger);
     this.kafka = new Kafka(toKafkaJsConfig(options.connection, this.logger, options.clientLogLevel ?? 'warn'));
     this.compression = options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
     if (options.publishFromWorkerThread) {
@@ -92,7 +97,7 @@ export class KafkaMessageBus implements MessageBus {
     this.assertOpen();
     const resolved = resolveSubscriptionOptions(options);
     await this.ensureTopics(resolved.topics.map((topic) => ({ topic: deadLetterTopic(topic) })));
-    const subscription = new KafkaSubscription(this.kafka, resolved, this.options, this.logger, {
+    const subscription = new KafkaSubscription(this.kafka, resolved, this.options, this.logger, this.health, {
       deadLetter: (topic, letters) => this.publish(topic, letters),
       onStopped: () => this.subscriptions.delete(subscription),
     });
@@ -233,6 +238,7 @@ class KafkaSubscription<T> implements Subscription {
     private readonly options: ResolvedSubscriptionOptions<T>,
     private readonly busOptions: KafkaMessageBusOptions,
     private readonly logger: MessagingLogger,
+    private readonly health: ConsumerHealth,
     private readonly hooks: SubscriptionHooks,
   ) {
     const tuning = busOptions.consumer ?? {};
@@ -313,8 +319,9 @@ class KafkaSubscription<T> implements Subscription {
           payload.resolveOffset(lastOffset);
         },
         heartbeat: () => payload.heartbeat(),
-        shouldStop: () => !payload.isRunning() || payload.isStale(),
+        shouldStop: () => this.closing || !payload.isRunning() || payload.isStale(),
         seek: (offset) => this.resumeFrom(topic, partition, offset),
+        health: this.health,
         logger: this.logger,
       });
       await commit();

@@ -53,10 +53,19 @@ export interface SubscriptionOptions<T> {
    * retries, then isolation and dead-lettering. May return a BatchOutcome to have part of the partition redelivered.
    */
   handleBatch: (messages: Array<DecodedMessage<T>>) => Promise<void | BatchOutcome>;
-  /** Retries of a failing handleBatch call before falling back / dead-lettering. Default 3. */
+  /**
+   * Retries of a failing handleBatch call before falling back / dead-lettering. Default 3. Only for errors of
+   * unknown kind: a retriable error (see classifyError: connection refused, timeouts, serialization failures,
+   * kafkajs `retriable`, RetriableError) is retried until it succeeds, a permanent one (PoisonMessageError,
+   * contract violations) is dead-lettered at once.
+   */
   maxRetries?: number;
   /** First retry delay, doubled on each further retry (capped at 30 s). Default 100 ms. */
   retryBackoffMs?: number;
+  /** Longest delay between two attempts while waiting out a retriable failure. Default 5 s. */
+  maxOutageBackoffMs?: number;
+  /** Told after dead letters were written for this subscription (e.g. to count them). */
+  onDeadLettered?: (letters: OutgoingMessage[]) => void;
   /**
    * Told when the group's partition assignment changes: `rebalancing` first (ownership is in doubt),
    * then `assigned` with this member's partitions. Kafka only; the embedded bus never rebalances across processes.

@@ -3,13 +3,15 @@ import type { DataSource, MigrationInterface } from 'typeorm';
 import { TOPIC_LIST, dlqTopic } from '@iris/contracts';
 import type { IrisConfig } from '@iris/config';
 import { createEventStoreDataSource, migrateEventStore, PostgresEventStore } from '@iris/event-store';
-import { EmbeddedMessageBus, KafkaConnectionConfig, KafkaMessageBus, KafkaMessageBusOptions, MessageBus, MessagingLogger, toKafkaJsConfig } from '@iris/messaging';
+import { ConsumerHealth, EmbeddedMessageBus, KafkaConnectionConfig, KafkaMessageBus, KafkaMessageBusOptions, MessageBus, MessagingLogger, toKafkaJsConfig } from '@iris/messaging';
 import type { JsonLogger, ReadinessCheck } from '@iris/observability';
 import { EventLogPublisher } from './event-log-publisher';
 
 /** What every service shares: the message bus, the event log, readiness checks, and the log → Kafka publisher. */
 export interface Infrastructure {
   bus: MessageBus;
+  /** What the bus's consumers go through: outages waited out (readiness check `consumers`), dead letters. */
+  consumerHealth: ConsumerHealth;
   dataSource: DataSource;
   eventStore: PostgresEventStore;
   publisher: EventLogPublisher;
@@ -92,15 +94,18 @@ export async function createInfrastructure(config: IrisConfig, logger: JsonLogge
   const eventStore = new PostgresEventStore(dataSource);
 
   const closers: Array<() => Promise<void>> = [];
-  const readinessChecks: ReadinessCheck[] = [databaseCheck(dataSource)];
+  const consumerHealth = new ConsumerHealth(busLogger);
+  // Not ready while a consumer waits out a retriable failure (a dependency is down): the reason is in the report.
+  const readinessChecks: ReadinessCheck[] = [databaseCheck(dataSource), { name: 'consumers', check: async () => consumerHealth.assertNotStalled() }];
   let bus: MessageBus;
   if (embedded) {
-    bus = new EmbeddedMessageBus();
+    bus = new EmbeddedMessageBus({ health: consumerHealth });
     readinessChecks.push({ name: 'bus', check: async () => undefined });
   } else {
     bus = new KafkaMessageBus({
       connection: kafkaConnection(config),
       logger: busLogger,
+      health: consumerHealth,
       consumer: { ...options.kafkaConsumer, sessionTimeoutMs: config.kafka!.sessionTimeoutMs, heartbeatIntervalMs: Math.floor(config.kafka!.sessionTimeoutMs / 10) },
     });
     const kafka = kafkaCheck(config, busLogger);
@@ -112,6 +117,7 @@ export async function createInfrastructure(config: IrisConfig, logger: JsonLogge
   const publisher = new EventLogPublisher(dataSource, eventStore, bus, logger, { singleInstance: embedded }).start();
   return {
     bus,
+    consumerHealth,
     dataSource,
     eventStore,
     publisher,

@@ -6,7 +6,7 @@ import type { IrisConfig, ServiceName } from '@iris/config';
 import { HealthController, JsonLogger, READINESS_CHECKS } from '@iris/observability';
 import type { Infrastructure, KafkaConsumerTuning } from './infrastructure';
 import { ServiceInfoController } from './service-info.controller';
-import { EVENT_STORE, IRIS_CONFIG, MESSAGE_BUS } from './tokens';
+import { CONSUMER_HEALTH, EVENT_STORE, IRIS_CONFIG, MESSAGE_BUS } from './tokens';
 
 /** What makes one service: its name and its feature module (controllers, consumers). */
 export interface ServiceDefinition {
@@ -30,6 +30,7 @@ export class ServiceRootModule {
     const providers = [
       { provide: IRIS_CONFIG, useValue: config },
       { provide: MESSAGE_BUS, useValue: infrastructure.bus },
+      { provide: CONSUMER_HEALTH, useValue: infrastructure.consumerHealth },
       { provide: EVENT_STORE, useValue: infrastructure.eventStore },
       { provide: DataSource, useValue: infrastructure.dataSource },
       { provide: READINESS_CHECKS, useValue: infrastructure.readinessChecks },
