@@ -1,4 +1,6 @@
+import { Kafka, logLevel } from 'kafkajs';
 import { IrisAgentClient } from '@iris/agent-sdk';
+import { TOPICS } from '@iris/contracts';
 import { simulateAgent, simulatedVersion, type AgentRouteRequest, type SimulatedRoute, type SimulatedVersion } from '@iris/agent-sim';
 import { createFreshDatabase, dropDatabase, uniqueName } from '@iris/testing';
 import { freePort, spawnService, ServiceProcess, stopServices, waitUntilReady } from '../support/service-process';
@@ -202,6 +204,9 @@ describe('rollout journey: SDK routing + metrics-aggregator + rollout-controller
       expect(weightOf(decisions[decisions.length - 1]!, 'v1')).toBe(1);
       const deadline = Date.now() + 10_000;
       while (rolledBackAt === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      // The rollback reached the SDK: the subscribed instance saw v2 drain, and routes a new session to v1.
+      expect(rolledBackAt).toBeDefined();
+      expect(instances[1]!.route({ sessionId: uniqueName('after-rollback'), tenant: 'acme', feature: 'chat' }).versionId).toBe('v1');
     } finally {
       await stop();
     }
@@ -266,18 +271,30 @@ describe('rollout journey: SDK routing + metrics-aggregator + rollout-controller
   });
 });
 
-/** Until the aggregator's consumer lag (Prometheus gauge, per partition) is zero on every partition it reported. */
+/**
+ * Until the aggregator has consumed every telemetry record there is: each partition holding records has a consumer
+ * lag gauge (Prometheus, per partition) of 0, steadily; an empty topic needs no gauge.
+ */
 async function waitUntilCaughtUp(base: string, timeoutMs = 240_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let quietSince = 0;
-  while (Date.now() < deadline) {
-    const text = await (await fetch(`${base}/metrics`)).text();
-    const lags = [...text.matchAll(/^iris_aggregator_consumer_lag\{[^}]*\} (\d+)/gm)].map((m) => Number(m[1]));
-    if (lags.every((lag) => lag === 0)) {
-      quietSince ||= Date.now();
-      if (Date.now() - quietSince >= 2_000) return;
-    } else quietSince = 0;
-    await new Promise((r) => setTimeout(r, 250));
+  const admin = new Kafka({ brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const deadline = Date.now() + timeoutMs;
+    let quietSince = 0;
+    let behind: string[] = [];
+    while (Date.now() < deadline) {
+      const withRecords = (await admin.fetchTopicOffsets(TOPICS.telemetry.name)).filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => p.partition);
+      const text = await (await fetch(`${base}/metrics`)).text();
+      const lags = new Map([...text.matchAll(/^iris_aggregator_consumer_lag\{partition="(\d+)"\} (\d+)/gm)].map((m) => [Number(m[1]), Number(m[2])]));
+      behind = withRecords.filter((partition) => lags.get(partition) !== 0).map((partition) => `${partition}: ${lags.get(partition) ?? 'no gauge yet'}`);
+      if (behind.length === 0) {
+        quietSince ||= Date.now();
+        if (Date.now() - quietSince >= 2_000) return;
+      } else quietSince = 0;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`${base} did not catch up with the telemetry topic in time (partition: lag ${behind.join(', ')})`);
+  } finally {
+    await admin.disconnect();
   }
-  throw new Error(`${base} did not catch up with the telemetry topic in time`);
 }

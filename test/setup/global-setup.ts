@@ -10,7 +10,10 @@ export default async function globalSetup(): Promise<void> {
   const state = globalThis as unknown as { __IRIS_TEARDOWN__?: Array<() => Promise<void>> };
   state.__IRIS_TEARDOWN__ = [];
 
-  if (!process.env.KAFKA_BROKERS) {
+  if (process.env.KAFKA_BROKERS) {
+    // Tests that would start a broker of their own (to stop it: outage tests) use this one or are skipped.
+    process.env.IRIS_TEST_KAFKA_FROM_ENV = 'true';
+  } else {
     const broker = await startKafkaBroker();
     process.env.KAFKA_BROKERS = broker.brokers;
     state.__IRIS_TEARDOWN__.push(() => broker.stop());

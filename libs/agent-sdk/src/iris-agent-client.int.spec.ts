@@ -55,7 +55,10 @@ describe('IrisAgentClient on Kafka', () => {
     }
   });
 
-  describe('with the broker stopped', () => {
+  // The outage needs a broker this test may stop, so it starts one of its own; with KAFKA_BROKERS set (one broker
+  // per run, possibly shared) it is reported as skipped instead.
+  const brokerFromEnv = process.env.IRIS_TEST_KAFKA_FROM_ENV === 'true';
+  (brokerFromEnv ? describe.skip : describe)(`with the broker stopped${brokerFromEnv ? ' (skipped: KAFKA_BROKERS is set, and this test would have to stop that broker or start a second one)' : ''}`, () => {
     let broker: RunningKafkaBroker;
 
     beforeAll(async () => {

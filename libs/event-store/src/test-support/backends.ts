@@ -47,8 +47,13 @@ export const pgliteBackend: EventStoreBackend = {
 
 export const eventStoreBackends: EventStoreBackend[] = [postgresBackend, pgliteBackend];
 
+/** Why a test that needs a second connection cannot run on PGlite. */
+export const NO_CONCURRENT_CONNECTIONS = 'PGlite is one in-process connection: no second connection can hold a transaction open while others commit';
+
 /**
- * Stands in for `it` on a backend without concurrent connections (PGlite): the concurrency test is not
- * registered there at all, since one in-process connection cannot hold a transaction open while others commit.
+ * Stands in for `it` on a backend without concurrent connections (PGlite): the test is registered as
+ * skipped, with the reason in its name, so the run reports it instead of leaving it out.
  */
-export function onlyWithConcurrentConnections(_name: string, _test: () => Promise<void>, _timeout?: number): void {}
+export function onlyWithConcurrentConnections(name: string, test: () => Promise<void>, timeout?: number): void {
+  it.skip(`${name} (skipped: ${NO_CONCURRENT_CONNECTIONS})`, test, timeout);
+}
