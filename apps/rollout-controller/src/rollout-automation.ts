@@ -1,5 +1,6 @@
 import { decodeMessage, TOPICS, type EventOf } from '@iris/contracts';
-import type { DecodedMessage, MessageBus, Subscription } from '@iris/messaging';
+import { ConcurrencyError } from '@iris/event-store';
+import { errorReason, isRetriableError, RetriableError, type DecodedMessage, type MessageBus, type Subscription } from '@iris/messaging';
 import type { JsonLogger } from '@iris/observability';
 import { currentStage, isInProgress, RolloutDomainError, type RolloutCommand } from './domain';
 import type { ControllerSettings } from './controller-settings';
@@ -21,6 +22,8 @@ export class RolloutAutomation {
   private readonly pairing = new SnapshotPairing();
   private readonly agents = new Set<string>();
   private stopped = false;
+  /** Set while scheduled ticks fail on a retriable error (an outage): logged once, and once when it is over. */
+  private tickOutage?: { sinceMs: number; failures: number };
 
   constructor(
     private readonly bus: MessageBus,
@@ -88,6 +91,8 @@ export class RolloutAutomation {
         this.logger.info('rollout decision', { agent, event: event.type, command: command.type, commandId: command.metadata.commandId });
       }
     } catch (error) {
+      // Retries on version conflicts ran out: the snapshot is decided again later (waited out, never dead-lettered).
+      if (error instanceof ConcurrencyError) throw new RetriableError(`${command.type} of ${agent}: ${error.message}`, { cause: error });
       if (!(error instanceof RolloutDomainError)) throw error;
       this.logger.debug('automatic command refused', { agent, command: command.type, reason: error.message });
     }
@@ -100,6 +105,7 @@ export class RolloutAutomation {
 
   private async tick(): Promise<void> {
     const at = new Date().toISOString();
+    let outage = false;
     for (const agent of new Set([...this.agents, ...this.handler.knownAgents()])) {
       if (this.stopped) return;
       try {
@@ -107,8 +113,21 @@ export class RolloutAutomation {
         if (state.rollout?.status !== 'running') continue;
         await this.run(agent, { type: 'Tick', data: {}, metadata: { commandId: `tick:${agent}:${at}`, actor: AUTOMATION_ACTOR, at } });
       } catch (error) {
-        this.logger.warn('scheduled tick failed', { agent, error });
+        if (!isRetriableError(error)) {
+          this.logger.warn('scheduled tick failed', { agent, error });
+          continue;
+        }
+        outage = true;
+        if (this.tickOutage) this.tickOutage.failures++;
+        else {
+          this.tickOutage = { sinceMs: Date.now(), failures: 1 };
+          this.logger.warn('scheduled ticks failing on a retriable error; retried every tick, logged again when over', { agent, reason: errorReason(error) });
+        }
       }
+    }
+    if (!outage && this.tickOutage && !this.stopped) {
+      this.logger.info('scheduled ticks recovered', { outageMs: Date.now() - this.tickOutage.sinceMs, failedTicks: this.tickOutage.failures });
+      this.tickOutage = undefined;
     }
   }
 }

@@ -9,7 +9,9 @@ export interface OutboxRelayOptions {
   publish(events: StoredEvent[]): Promise<void>;
   batchSize?: number;
   pollIntervalMs?: number;
-  onError?(error: unknown, subscriptionId: string): void;
+  /** Each failure; the batch is retried with capped backoff until it is published (never skipped). */
+  onError?(error: unknown, subscriptionId: string, failures: number): void;
+  onRecovered?(subscriptionId: string, failures: number): void;
 }
 
 /**
@@ -30,13 +32,14 @@ export class OutboxRelay {
   }
 
   start(): this {
-    const { publish, batchSize, pollIntervalMs, onError } = this.options;
+    const { publish, batchSize, pollIntervalMs, onError, onRecovered } = this.options;
     this.subscription ??= this.store.subscribe({
       subscriptionId: this.subscriptionId,
       handle: publish,
       batchSize,
       pollIntervalMs,
       onError,
+      onRecovered,
     });
     return this;
   }

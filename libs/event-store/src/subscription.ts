@@ -9,8 +9,15 @@ export interface SubscriptionOptions {
   handle(batch: StoredEvent[]): Promise<void>;
   batchSize?: number;
   pollIntervalMs?: number;
-  /** A failed read/handle/checkpoint is retried after `pollIntervalMs`; this hears about it. */
-  onError?(error: unknown, subscriptionId: string): void;
+  /**
+   * A failed read/handle/checkpoint is retried, for as long as it takes, after `pollIntervalMs` doubled on each
+   * consecutive failure (capped at `maxRetryDelayMs`); this hears about each failure (`failures`: consecutive so far).
+   */
+  onError?(error: unknown, subscriptionId: string, failures: number): void;
+  /** Told once the first batch after `failures` consecutive failures went through. */
+  onRecovered?(subscriptionId: string, failures: number): void;
+  /** Longest wait between two attempts after failures. Default 5 s. */
+  maxRetryDelayMs?: number;
 }
 
 /**
@@ -67,8 +74,9 @@ export class EventStoreSubscription {
   }
 
   private async run(): Promise<void> {
-    const { subscriptionId, handle, batchSize = 100, pollIntervalMs = 100 } = this.options;
+    const { subscriptionId, handle, batchSize = 100, pollIntervalMs = 100, maxRetryDelayMs = 5_000 } = this.options;
     let loaded = false;
+    let failures = 0;
     while (!this.stopping) {
       try {
         if (!loaded) {
@@ -76,6 +84,10 @@ export class EventStoreSubscription {
           loaded = true;
         }
         const page = await readAll(this.db, { fromPosition: this.checkpoint, maxCount: batchSize });
+        if (failures > 0 && page.events.length === 0) {
+          this.options.onRecovered?.(subscriptionId, failures);
+          failures = 0;
+        }
         if (page.events.length === 0) {
           await this.sleep(pollIntervalMs);
           continue;
@@ -83,9 +95,14 @@ export class EventStoreSubscription {
         await handle(page.events);
         await storeCheckpoint(this.db, subscriptionId, page.nextPosition);
         this.checkpoint = page.nextPosition;
+        if (failures > 0) {
+          this.options.onRecovered?.(subscriptionId, failures);
+          failures = 0;
+        }
       } catch (error) {
-        (this.options.onError ?? logError)(error, subscriptionId);
-        await this.sleep(pollIntervalMs);
+        failures++;
+        (this.options.onError ?? logError)(error, subscriptionId, failures);
+        await this.sleep(Math.min(pollIntervalMs * 2 ** Math.min(failures - 1, 20), Math.max(maxRetryDelayMs, pollIntervalMs)));
       }
     }
   }
@@ -108,6 +125,6 @@ export class EventStoreSubscription {
   }
 }
 
-function logError(error: unknown, subscriptionId: string): void {
-  console.error(`[event-store] subscription "${subscriptionId}" failed, retrying:`, error);
+function logError(error: unknown, subscriptionId: string, failures: number): void {
+  if (failures === 1) console.error(`[event-store] subscription "${subscriptionId}" failed, retrying until it succeeds:`, error);
 }

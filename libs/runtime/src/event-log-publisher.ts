@@ -71,7 +71,11 @@ export class EventLogPublisher {
           publish: this.publish,
           pollIntervalMs: this.options.pollIntervalMs ?? 50,
           batchSize: this.options.batchSize ?? 500,
-          onError: (error) => this.logger.warn('event-log publish failed; retrying', { error }),
+          // One line per outage: when publishing starts failing, and when it goes through again.
+          onError: (error, _id, failures) => {
+            if (failures === 1) this.logger.warn('event-log publish failing; retried with backoff until it succeeds', { relayId: this.relayId, error });
+          },
+          onRecovered: (_id, failures) => this.logger.info('event-log publish recovered', { relayId: this.relayId, failedAttempts: failures }),
         }).start();
       } else if (this.relay && !this.options.singleInstance) {
         await this.lock.assertHeld();
