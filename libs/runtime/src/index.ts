@@ -5,3 +5,4 @@ export * from './service-runner';
 export * from './contract-events';
 export * from './leader-lock';
 export * from './event-log-publisher';
+export * from './retry-later.filter';

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { ConfigError, IrisConfig, loadConfig, redactConfig } from '@iris/config';
 import { JsonLogger } from '@iris/observability';
 import { createInfrastructure, Infrastructure } from './infrastructure';
+import { RetryLaterFilter } from './retry-later.filter';
 import { ServiceDefinition, ServiceRootModule } from './service-root.module';
 
 /** Creates and starts one service's HTTP app on the given infrastructure; returns the listening app. */
@@ -11,6 +12,7 @@ export async function startService(definition: ServiceDefinition, config: IrisCo
     logger,
     bufferLogs: false,
   });
+  app.useGlobalFilters(new RetryLaterFilter(app.getHttpAdapter()));
   definition.configureApp?.(app);
   await app.listen(config.port, config.host);
   return app;

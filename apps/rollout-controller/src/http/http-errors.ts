@@ -6,6 +6,7 @@ import {
   UnprocessableEntityException,
 } from '@nestjs/common';
 import { contractErrorMessage, toContractIssues } from '@iris/contracts';
+import { toRetryLater } from '@iris/runtime';
 import type { z } from 'zod';
 import { RolloutDomainError, RolloutErrorCode } from '../domain';
 import { PromotionRequiredError, StaleRolloutVersionError, UnregisteredVersionError } from '../errors';
@@ -18,8 +19,14 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.outp
   throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: 'Invalid request body', errors });
 }
 
-/** Typed errors of the domain and the shell → HTTP status with a machine-readable code. */
+/**
+ * Typed errors of the domain and the shell → HTTP status with a machine-readable code. A command whose retries on
+ * version conflicts ran out, or that met a database / broker outage, is 503 with `Retry-After` (RetryLaterFilter
+ * sets the header), never 500.
+ */
 export function toHttpError(error: unknown): unknown {
+  const retryLater = toRetryLater(error);
+  if (retryLater) return retryLater;
   if (error instanceof StaleRolloutVersionError)
     return new ConflictException({ statusCode: 409, error: 'Conflict', code: error.code, message: error.message, currentVersion: error.actual?.toString() ?? null });
   if (error instanceof UnregisteredVersionError)

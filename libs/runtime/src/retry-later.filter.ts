@@ -1,0 +1,44 @@
+import { ArgumentsHost, Catch, HttpException, HttpStatus } from '@nestjs/common';
+import { BaseExceptionFilter } from '@nestjs/core';
+import type { Response } from 'express';
+import { ConcurrencyError } from '@iris/event-store';
+import { errorReason, isRetriableError } from '@iris/messaging';
+
+export type RetryLaterCode = 'CONFLICT_RETRIES_EXHAUSTED' | 'DEPENDENCY_UNAVAILABLE';
+
+/** 503 with `Retry-After`: the request was fine, the service could not carry it out now (contention, a dependency down). */
+export class RetryLaterException extends HttpException {
+  constructor(
+    readonly code: RetryLaterCode,
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super({ statusCode: HttpStatus.SERVICE_UNAVAILABLE, error: 'Service Unavailable', code, message, retryAfterSeconds }, HttpStatus.SERVICE_UNAVAILABLE);
+  }
+}
+
+/**
+ * What a request failure that is not the client's fault becomes: version conflicts a command kept losing
+ * (its retries ran out) and retriable infrastructure failures (classifyError: database or broker unreachable,
+ * timeouts, serialization failures) → RetryLaterException; anything else → undefined.
+ */
+export function toRetryLater(error: unknown): RetryLaterException | undefined {
+  if (error instanceof RetryLaterException) return error;
+  if (error instanceof ConcurrencyError)
+    return new RetryLaterException('CONFLICT_RETRIES_EXHAUSTED', `too many concurrent writers; the command was not applied, retry it (${error.message})`, 1);
+  if (!(error instanceof HttpException) && isRetriableError(error))
+    return new RetryLaterException('DEPENDENCY_UNAVAILABLE', `a dependency is unavailable; the command was not applied, retry it (${errorReason(error)})`, 5);
+  return undefined;
+}
+
+/** Global filter (every service): answers RetryLater failures 503 with `Retry-After`; everything else as Nest does. */
+@Catch()
+export class RetryLaterFilter extends BaseExceptionFilter {
+  override catch(exception: unknown, host: ArgumentsHost): void {
+    const retryLater = host.getType() === 'http' ? toRetryLater(exception) : undefined;
+    if (!retryLater) return super.catch(exception, host);
+    const response = host.switchToHttp().getResponse<Response>();
+    response.setHeader('Retry-After', String(retryLater.retryAfterSeconds));
+    response.status(HttpStatus.SERVICE_UNAVAILABLE).json(retryLater.getResponse());
+  }
+}
