@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { decodeMessage, TOPICS, type EventOf } from '@iris/contracts';
+import { decodeFromTopic, TOPICS, type EventOf } from '@iris/contracts';
 import type { MessageBus, Subscription } from '@iris/messaging';
 import type { JsonLogger } from '@iris/observability';
 import type { PromotionEvidence } from './domain';
@@ -34,11 +34,7 @@ export class PromotionLedger {
       topic: TOPICS.rollout.name,
       groupId: `rollout-controller-promotions-${instanceId}`,
       fromBeginning: true,
-      decode: (message) => {
-        const event = decodeMessage(message.value);
-        if (event.type !== 'rollout.event') throw new Error(`unexpected event type ${event.type} on ${TOPICS.rollout.name}`);
-        return event;
-      },
+      decode: (message) => decodeFromTopic(TOPICS.rollout, message.value),
       handleBatch: async (messages) => {
         for (const message of messages) this.record(message.value);
       },

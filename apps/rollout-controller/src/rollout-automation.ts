@@ -1,4 +1,4 @@
-import { decodeMessage, TOPICS, type EventOf } from '@iris/contracts';
+import { decodeFromTopic, TOPICS, type EventOf } from '@iris/contracts';
 import { ConcurrencyError } from '@iris/event-store';
 import { errorReason, isRetriableError, RetriableError, type DecodedMessage, type MessageBus, type Subscription } from '@iris/messaging';
 import type { JsonLogger } from '@iris/observability';
@@ -37,11 +37,7 @@ export class RolloutAutomation {
     this.subscription = await this.bus.subscribe<Snapshot>({
       topic: TOPICS.metrics.name,
       groupId: this.settings.consumerGroup,
-      decode: (message) => {
-        const event = decodeMessage(message.value);
-        if (event.type !== 'metrics.snapshot') throw new Error(`unexpected event type ${event.type} on ${TOPICS.metrics.name}`);
-        return event;
-      },
+      decode: (message) => decodeFromTopic(TOPICS.metrics, message.value),
       handleBatch: (messages) => this.onSnapshots(messages),
     });
     this.scheduleTick();

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { decodeMessage, TOPICS, type EventOf } from '@iris/contracts';
+import { decodeFromTopic, TOPICS, type EventOf } from '@iris/contracts';
 import type { MessageBus, Subscription } from '@iris/messaging';
 import type { JsonLogger } from '@iris/observability';
 
@@ -44,7 +44,7 @@ export class VersionCatalog {
       topic: TOPICS.registry.name,
       groupId: `rollout-controller-catalog-${instanceId}`,
       fromBeginning: true,
-      decode: (message) => decodeMessage(message.value ?? '') as Registered,
+      decode: (message) => decodeFromTopic(TOPICS.registry, message.value), // anything else is dead-lettered, never a phantom version
       handleBatch: async (messages) => {
         for (const message of messages) this.record(message.value);
       },

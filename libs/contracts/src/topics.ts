@@ -1,4 +1,6 @@
 import { EventOf, EventType, IrisEvent } from './catalog';
+import { decodeMessage } from './codec';
+import { ContractViolationError } from './errors';
 
 /** Every Kafka topic Iris uses, which events it carries and how records are keyed. */
 export interface TopicSpec<T extends EventType = EventType> {
@@ -110,6 +112,18 @@ export function keyFor(event: IrisEvent): string {
   return (topicFor(event.type).keyFor as (e: IrisEvent) => string)(event);
 }
 
+/**
+ * Decodes a record of `topic` and accepts only the event types the topic carries: a valid event of another type
+ * (e.g. telemetry published to iris.registry.v1) is refused like an invalid one (→ dead letter), never obeyed.
+ */
+export function decodeFromTopic<T extends EventType>(topic: TopicSpec<T>, bytes: Buffer | string | null | undefined): EventOf<T> {
+  const event = decodeMessage(bytes);
+  if (!(topic.carries as readonly string[]).includes(event.type)) {
+    throw ContractViolationError.single('UNKNOWN_TYPE', 'type', `${event.type} is not carried by ${topic.name} (it carries ${topic.carries.join(', ')})`, event.type);
+  }
+  return event as EventOf<T>;
+}
+
 /** Dead-letter topic for records of `topic` that could not be decoded or processed. */
 export function dlqTopic(topic: string): string {
   return `${topic}.dlq`;
@@ -124,4 +138,14 @@ export const DLQ_HEADERS = {
   sourceTopic: 'x-iris-source-topic',
   sourcePartition: 'x-iris-source-partition',
   sourceOffset: 'x-iris-source-offset',
+  /** Set when the value was cut to fit the dead-letter topic: the original value's size in bytes… */
+  originalSize: 'x-iris-original-size',
+  /** …and its `sha256:<hex>` digest (the value kept is the original's first bytes). */
+  originalDigest: 'x-iris-original-sha256',
 } as const;
+
+/**
+ * `max.message.bytes` Iris sets on the dead-letter topics it creates, and the most a dead letter (key, value and
+ * headers) or one dead-letter write may weigh: a longer value is truncated, a larger write is split.
+ */
+export const DLQ_MAX_MESSAGE_BYTES = 1_048_576;

@@ -1,5 +1,5 @@
 import { ConsumerHealth } from './consumer-health';
-import { DeadLetterHeaders, DeadLetterKind, errorReason, toDeadLetter } from './dead-letter';
+import { DeadLetterHeaders, DeadLetterKind, errorReason, splitBySize, toDeadLetter } from './dead-letter';
 import { classifyError } from './error-classification';
 import { BatchOutcome, DecodedMessage, OutgoingMessage, RawMessage } from './message-bus';
 import { MessagingLogger } from './logger';
@@ -167,7 +167,10 @@ async function handleWithRetries<T>(
   }
 }
 
-/** Writes a chunk's dead letters; a failed write is waited out like an outage (never skipped). False: stopped meanwhile. */
+/**
+ * Writes a chunk's dead letters, in writes no larger than a dead letter may be (so several large ones never make one
+ * request the broker refuses); a failed write is waited out like an outage (never skipped). False: stopped meanwhile.
+ */
 async function writeDeadLetters<T>(
   source: { topic: string; partition: number },
   letters: OutgoingMessage[],
@@ -175,17 +178,20 @@ async function writeDeadLetters<T>(
   context: PartitionBatchContext,
 ): Promise<boolean> {
   const outage = new OutageWait(source, options, context);
-  for (;;) {
-    try {
-      await context.deadLetter(source.topic, letters);
-      outage.over('recovered');
-      context.health.countDeadLetters(letters.length);
-      options.onDeadLettered?.(letters);
-      return true;
-    } catch (error) {
-      if (!(await outage.retryAfter(new Error(`dead-letter write failed: ${errorReason(error)}`)))) return false;
+  for (const group of splitBySize(letters)) {
+    for (;;) {
+      try {
+        await context.deadLetter(source.topic, group);
+        outage.over('recovered');
+        context.health.countDeadLetters(group.length);
+        options.onDeadLettered?.(group);
+        break;
+      } catch (error) {
+        if (!(await outage.retryAfter(new Error(`dead-letter write failed: ${errorReason(error)}`)))) return false;
+      }
     }
   }
+  return true;
 }
 
 /** One partition waiting out a retriable failure: capped exponential backoff, heartbeats, reported to ConsumerHealth. */

@@ -10,7 +10,7 @@ import {
 } from 'kafkajs';
 import { processPartitionBatch } from './batch-processor';
 import { ConsumerHealth } from './consumer-health';
-import { deadLetterTopic } from './dead-letter';
+import { DEAD_LETTER_TOPIC_MAX_MESSAGE_BYTES, deadLetterTopic } from './dead-letter';
 import { MessageBusClosedError, PublishError, SubscribeError } from './errors';
 import { describeConnection, KafkaConnectionConfig, toKafkaJsConfig, toWorkerKafkaConfig } from './kafka-config';
 import { keyCachingDefaultPartitioner, PARTITIONER_CACHE_KEYS } from './key-caching-partitioner';
@@ -96,7 +96,7 @@ export class KafkaMessageBus implements MessageBus {
   async subscribe<T>(options: SubscriptionOptions<T>): Promise<Subscription> {
     this.assertOpen();
     const resolved = resolveSubscriptionOptions(options);
-    await this.ensureTopics(resolved.topics.map((topic) => ({ topic: deadLetterTopic(topic) })));
+    await this.ensureTopics(resolved.topics.map((topic) => ({ topic: deadLetterTopic(topic), maxMessageBytes: DEAD_LETTER_TOPIC_MAX_MESSAGE_BYTES })));
     const subscription = new KafkaSubscription(this.kafka, resolved, this.options, this.logger, this.health, {
       deadLetter: (topic, letters) => this.publish(topic, letters),
       onStopped: () => this.subscriptions.delete(subscription),
@@ -129,6 +129,7 @@ export class KafkaMessageBus implements MessageBus {
           configEntries: [
             ...(spec.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
             ...(spec.retentionMs !== undefined ? [{ name: 'retention.ms', value: String(spec.retentionMs) }] : []),
+            ...(spec.maxMessageBytes !== undefined ? [{ name: 'max.message.bytes', value: String(spec.maxMessageBytes) }] : []),
           ],
         })),
       });

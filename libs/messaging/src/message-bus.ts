@@ -109,6 +109,8 @@ export interface TopicSpec {
   compacted?: boolean;
   /** retention.ms of a topic created here; -1 keeps everything. Default: the broker's. */
   retentionMs?: number;
+  /** max.message.bytes of a topic created here. Default: the broker's. */
+  maxMessageBytes?: number;
 }
 
 export interface MessageBus {

@@ -1,6 +1,7 @@
 import { uniqueName } from '@iris/testing';
+import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import { ConsumerHealth } from './consumer-health';
-import { deadLetterTopic } from './dead-letter';
+import { DeadLetterHeaders, deadLetterTopic } from './dead-letter';
 import { RetriableError } from './error-classification';
 import { KafkaMessageBus } from './kafka-message-bus';
 import { silentLogger } from './logger';
@@ -122,5 +123,52 @@ describe('KafkaMessageBus on a real broker: outages are waited out', () => {
     );
     await eventually('the records come again', () => handled.length === 2);
     expect(handled).toEqual(['one', 'two']);
+  });
+});
+
+describe('KafkaMessageBus on a real broker: oversized records never stall a partition', () => {
+  it('several records over 1 MiB (accepted compressed) in one batch are dead-lettered truncated, and the records after them are handled', async () => {
+    const bus = new KafkaMessageBus({ connection: { brokers, clientId: uniqueName('iris-oversized') }, logger: silentLogger });
+    const producer = new Kafka({ clientId: uniqueName('plain-client'), brokers, logLevel: logLevel.NOTHING }).producer();
+    const topic = uniqueName('oversized');
+    let subscription: Subscription | undefined;
+    try {
+      await bus.ensureTopics([{ topic, partitions: 1 }]);
+      await producer.connect();
+      const huge = (i: number) => JSON.stringify({ type: 'agent.request.completed', padding: `${i}`.repeat(1) + 'x'.repeat(3 * 1024 * 1024) });
+      // What a plain Kafka client can do: gzip makes 3 x 3 MiB pass the broker's 1 MiB limit in one batch.
+      await producer.send({ topic, compression: CompressionTypes.GZIP, messages: [0, 1, 2].map((i) => ({ key: 'same', value: huge(i), headers: { origin: 'plain' } })) });
+      await producer.send({ topic, messages: Array.from({ length: 20 }, (_, i) => ({ key: 'same', value: `good-${i}` })) });
+      const handled: string[] = [];
+      subscription = await bus.subscribe<string>({
+        topic,
+        groupId: uniqueName('g'),
+        fromBeginning: true,
+        decode: (raw) => {
+          if (raw.value!.length > 1_048_576) throw new Error(`is ${raw.value!.length} bytes, over the 1048576-byte limit`);
+          return raw.value!.toString();
+        },
+        handleBatch: async (batch) => void handled.push(...batch.map((m) => m.value)),
+      });
+      await eventually('the 20 good records after the oversized ones', () => handled.length === 20);
+      expect(handled).toEqual(Array.from({ length: 20 }, (_, i) => `good-${i}`));
+
+      const letters: RawMessage[] = [];
+      const reader = await bus.subscribe<RawMessage>({ topic: deadLetterTopic(topic), groupId: uniqueName('dlq'), fromBeginning: true, decode: (raw) => raw, handleBatch: async (b) => void letters.push(...b.map((m) => m.value)) });
+      await eventually('3 dead letters', () => letters.length === 3);
+      await reader.stop();
+      for (const [i, letter] of letters.entries()) {
+        expect(letter.key!.toString()).toBe('same');
+        expect(letter.headers).toMatchObject({ origin: 'plain', [DeadLetterHeaders.sourceOffset]: String(i), [DeadLetterHeaders.originalSize]: String(Buffer.byteLength(huge(i))) });
+        expect(letter.headers[DeadLetterHeaders.originalDigest]).toMatch(/^sha256:[0-9a-f]{64}$/);
+        expect(letter.value!.length).toBeLessThan(1_000_000);
+        expect(huge(i).startsWith(letter.value!.toString())).toBe(true);
+      }
+      expect(bus.health.report().deadLettered).toBe(3);
+    } finally {
+      await subscription?.stop();
+      await producer.disconnect();
+      await bus.close();
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { Kafka } from 'kafkajs';
 import type { DataSource, MigrationInterface } from 'typeorm';
-import { TOPIC_LIST, dlqTopic } from '@iris/contracts';
+import { DLQ_MAX_MESSAGE_BYTES, TOPIC_LIST, dlqTopic } from '@iris/contracts';
 import type { IrisConfig } from '@iris/config';
 import { createEventStoreDataSource, migrateEventStore, PostgresEventStore } from '@iris/event-store';
 import { ConsumerHealth, EmbeddedMessageBus, KafkaConnectionConfig, KafkaMessageBus, KafkaMessageBusOptions, MessageBus, MessagingLogger, toKafkaJsConfig } from '@iris/messaging';
@@ -38,7 +38,8 @@ export async function ensureIrisTopics(bus: MessageBus): Promise<void> {
   await bus.ensureTopics(
     TOPIC_LIST.flatMap((topic) => [
       { topic: topic.name, partitions: topic.partitions, compacted: topic.compacted, ...(topic.retainedForever && { retentionMs: -1 }) },
-      { topic: dlqTopic(topic.name), partitions: 1 },
+      // Set explicitly: a dead letter (truncated to fit, see toDeadLetter) must always be writable.
+      { topic: dlqTopic(topic.name), partitions: 1, maxMessageBytes: DLQ_MAX_MESSAGE_BYTES },
     ]),
   );
 }

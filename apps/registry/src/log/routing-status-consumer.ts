@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { decodeMessage, TOPICS, type EventOf } from '@iris/contracts';
+import { decodeFromTopic, TOPICS, type EventOf } from '@iris/contracts';
 import type { MessageBus, RawMessage, Subscription } from '@iris/messaging';
 import type { JsonLogger } from '@iris/observability';
 import type { RegistryReadModel } from '../read-model';
@@ -9,9 +9,7 @@ type RoutingDecision = EventOf<'routing.decision'>;
 /** Decodes a record of iris.routing.v1; null for a tombstone (compaction deletes). Throws (→ DLQ) on anything else. */
 export function decodeRoutingRecord(message: RawMessage): RoutingDecision | null {
   if (message.value === null) return null;
-  const event = decodeMessage(message.value);
-  if (event.type !== 'routing.decision') throw new Error(`unexpected event type ${event.type} on ${TOPICS.routing.name}`);
-  return event;
+  return decodeFromTopic(TOPICS.routing, message.value);
 }
 
 /**
