@@ -229,13 +229,17 @@ function evaluateSnapshot(command: EvaluateSnapshot, state: RolloutAggregateStat
   const stage = currentStage(rollout);
   const baselineId = rollout.baselineVersionId;
   const candidate = d.versions[rollout.candidateVersionId];
-  const verdicts = evaluateGates({
+  const { verdicts, window } = evaluateGates({
     candidate,
     candidateLatency: d.latency?.[rollout.candidateVersionId],
     baseline: baselineId === null ? undefined : d.versions[baselineId],
+    baselineLatency: baselineId === null ? undefined : d.latency?.[baselineId],
     compareToBaseline: stage.trafficPercent < 100 && baselineId !== null,
     thresholds: rollout.gates,
     snapshotEventId: d.snapshotEventId,
+    stage: rollout.evidence,
+    stageIndex: rollout.stageIndex,
+    stageCount: rollout.stages.length,
   });
   const evaluated = emit('SnapshotEvaluated', {
     rolloutId: rollout.rolloutId,
@@ -246,6 +250,7 @@ function evaluateSnapshot(command: EvaluateSnapshot, state: RolloutAggregateStat
     countsForStage: windowStartMs >= rollout.stageEnteredAtMs,
     candidateSamples: Math.max(0, Math.floor(candidate?.['requests'] ?? 0)),
     verdicts,
+    evidence: window,
   });
   return [evaluated, ...reactToVerdicts(evolveAll(state, [evaluated]), verdicts, emit, nowMs)];
 }
@@ -382,9 +387,12 @@ function advanceTo(emit: Emit, rollout: Rollout, toStageIndex: number, trigger: 
   });
 }
 
+/** Events that change nothing the routing table is made of (the common case: a judged window), so no table is rebuilt. */
+const ROUTING_NEUTRAL: ReadonlySet<RolloutEventType> = new Set(['SnapshotEvaluated', 'ExternalGateRecorded', 'PreflightChecked']);
+
 /** Appends RoutingTableChanged when the events change what the router must do. */
 function withRoutingChange(state: RolloutAggregateState, events: RolloutEvent[], emit: Emit): RolloutEvent[] {
-  if (events.length === 0) return events;
+  if (events.every((e) => ROUTING_NEUTRAL.has(e.type))) return events;
   const after = evolveAll(state, events);
   const table = routingTableOf(after);
   if (table === null || sameRouting(table, state.routing.table)) return events;

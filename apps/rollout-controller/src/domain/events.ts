@@ -1,3 +1,4 @@
+import type { WindowEvidence } from './evidence';
 import type { RoutingTable } from './routing-table';
 import type {
   FleetPolicy,
@@ -63,6 +64,8 @@ export type SnapshotEvaluated = DomainEvent<
     countsForStage: boolean;
     candidateSamples: number;
     verdicts: Verdict[];
+    /** The window's contribution to the stage's sequential evidence; absent in events written before it existed. */
+    evidence?: WindowEvidence;
   }
 >;
 export type ExternalGateRecorded = DomainEvent<'ExternalGateRecorded', { rolloutId: string; verdict: Verdict }>;

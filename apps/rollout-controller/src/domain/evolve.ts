@@ -1,4 +1,6 @@
 import { IDEMPOTENCY_WINDOW } from './constants';
+import { addWindow, emptyStageEvidence } from './evidence';
+import { logEValuesOf } from './gates';
 import type { RolloutEvent } from './events';
 import { restoreBaseMix, routeStage, settleSuperseded, upsert } from './fleet';
 import type { FleetVersion, Rollout, RolloutAggregateState } from './state';
@@ -47,6 +49,7 @@ function apply(next: RolloutAggregateState, event: RolloutEvent, atMs: number): 
         stageEnteredAtMs: atMs,
         stageSamples: 0,
         stageVerdicts: [],
+        evidence: emptyStageEvidence(),
         externalVerdicts: {},
       };
       return { ...next, rollout, fleet: routeStage(next.fleet, rollout, 0) };
@@ -59,11 +62,12 @@ function apply(next: RolloutAggregateState, event: RolloutEvent, atMs: number): 
     case 'SnapshotEvaluated': {
       const d = event.data;
       const remembered = { ...next, evaluatedSnapshotIds: bounded([...next.evaluatedSnapshotIds, d.snapshotEventId]) };
-      return withRollout(remembered, (r) =>
-        d.countsForStage && d.stageIndex === r.stageIndex
-          ? { ...r, stageSamples: r.stageSamples + d.candidateSamples, stageVerdicts: d.verdicts }
-          : r,
-      );
+      return withRollout(remembered, (r) => {
+        if (d.stageIndex !== r.stageIndex) return r;
+        const evidence = d.evidence ? addWindow(r.evidence ?? emptyStageEvidence(), d.evidence, logEValuesOf(d.verdicts)) : r.evidence;
+        const withEvidence = evidence === undefined ? r : { ...r, evidence };
+        return d.countsForStage ? { ...withEvidence, stageSamples: r.stageSamples + d.candidateSamples, stageVerdicts: d.verdicts } : withEvidence;
+      });
     }
     case 'ExternalGateRecorded':
       return withRollout(next, (r) => ({ ...r, externalVerdicts: { ...r.externalVerdicts, [event.data.verdict.gate]: event.data.verdict } }));
@@ -75,6 +79,7 @@ function apply(next: RolloutAggregateState, event: RolloutEvent, atMs: number): 
         stageEnteredAtMs: atMs,
         stageSamples: 0,
         stageVerdicts: [],
+        evidence: emptyStageEvidence(),
       };
       return { ...next, rollout, fleet: routeStage(next.fleet, rollout, event.data.toStageIndex) };
     }

@@ -1,6 +1,21 @@
-import { latencyBuckets } from '@iris/contracts';
-import { binomialUpperTail, normalCdf, oneProportionZTest, twoProportionZTest, type ProportionTest } from './statistics';
-import type { ExternalGateSpec, Figures, GateThresholds, LatencyDistribution, Verdict } from './types';
+import {
+  addVersionEvidence,
+  coarseQuantile,
+  countBeyond,
+  emptyStageEvidence,
+  versionEvidenceOf,
+  type StageEvidence,
+  type VersionEvidence,
+  type WindowEvidence,
+} from './evidence';
+import {
+  alwaysValidPValue,
+  logEvidenceAbove,
+  logMixtureEvidenceOfExcess,
+  priorAround,
+  proportionBounds,
+} from './sequential';
+import type { ExternalGateSpec, Figures, GateEvidence, GateThresholds, LatencyDistribution, Verdict } from './types';
 
 export interface GateInput {
   candidate: Figures | undefined;
@@ -8,9 +23,21 @@ export interface GateInput {
   candidateLatency?: LatencyDistribution;
   /** Absent when the stage has no baseline to compare with (100 %) or the snapshot lacks it. */
   baseline: Figures | undefined;
+  baselineLatency?: LatencyDistribution;
   compareToBaseline: boolean;
   thresholds: GateThresholds;
   snapshotEventId: string;
+  /** What the stage accumulated before this window (empty at the stage's first window). */
+  stage?: StageEvidence;
+  /** The stage judged and the rollout's number of stages: the rollout's alpha is spent across them (gateAlpha). */
+  stageIndex?: number;
+  stageCount?: number;
+}
+
+export interface GateOutcome {
+  verdicts: Verdict[];
+  /** This window's contribution to the stage's evidence (recorded in SnapshotEvaluated). */
+  window: WindowEvidence;
 }
 
 export const GATE = {
@@ -20,88 +47,327 @@ export const GATE = {
   p99Increase: 'p99LatencyMs.increase',
   costIncrease: 'costPerRequest.increase',
   policyViolations: 'policyViolations.max',
+  policyRateIncrease: 'policyViolations.compared',
 } as const;
 
 export const externalGateName = (name: string): string => `external:${name}`;
 
+/** A p99 within its limit lets 1 % of requests beyond it. */
+const TAIL_SHARE = 0.01;
+/** The baseline's share of an increase gate's alpha (the baseline has most of the traffic, so its bound is narrow). */
+const BASELINE_ALPHA_SHARE = 0.25;
+/** Baseline requests needed before its p99 is a usable reference for the increase gate. */
+const MIN_BASELINE_FOR_P99 = 200;
+/** The cost test is a normal approximation: it needs this many requests per side whatever minSamplesPerVersion says. */
+const MIN_SAMPLES_FOR_COST = 50;
+const DEFAULT_POLICY_RATE_MARGIN = 0.001;
+
 /**
- * Judges a candidate against absolute limits and, below 100 %, against the baseline of the same window.
- * A breach on too few samples (or not statistically significant) is `inconclusive`, never `failed`:
- * noise alone must not roll back, and silence must not advance.
+ * The rollout's alpha, spent across stages and gates (Bonferroni, so the total stays ≤ alpha whatever the stages
+ * do): stage s (0-based) gets a share ∝ 1/(s+1) — front-loaded, since a bad candidate should be caught in shadow or
+ * at 1 %, while late stages have so much traffic that a small share suffices; within a stage the comparisons with
+ * the baseline get twice the share of the absolute limits.
  */
-export function evaluateGates(input: GateInput): Verdict[] {
-  const { candidate, baseline, compareToBaseline, thresholds: t, snapshotEventId, candidateLatency } = input;
-  const candidateRequests = figure(candidate, 'requests') ?? 0;
-  const baselineRequests = figure(baseline, 'requests') ?? 0;
-  const minSamples = t.statistics.minSamplesPerVersion;
-  const verdict = (gate: string, v: Omit<Verdict, 'gate' | 'snapshotEventId'>): Verdict => ({ gate, ...v, snapshotEventId });
+export function gateAlpha(thresholds: GateThresholds, gate: string, stageIndex: number, stageCount: number, compareToBaseline: boolean): number {
+  let harmonic = 0;
+  for (let s = 1; s <= Math.max(1, stageCount); s++) harmonic += 1 / s;
+  const stageShare = 1 / (Math.min(stageIndex, stageCount - 1) + 1) / harmonic;
+  const weights = gateWeights(thresholds, compareToBaseline);
+  const total = Object.values(weights).reduce((a, b) => a + b, 0);
+  return (thresholds.statistics.alpha * stageShare * (weights[gate] ?? 0)) / total;
+}
 
-  const errorRate = figure(candidate, 'errorRate');
-  const candidateErrors = Math.round((errorRate ?? 0) * candidateRequests);
+function gateWeights(thresholds: GateThresholds, compareToBaseline: boolean): Record<string, number> {
+  const absolute = { [GATE.errorRateAbsolute]: 1, [GATE.p99Absolute]: 1 };
+  if (!compareToBaseline) return absolute;
+  return {
+    ...absolute,
+    [GATE.errorRateIncrease]: 2,
+    [GATE.p99Increase]: 2,
+    [GATE.costIncrease]: 2,
+    ...(hasComparedPolicies(thresholds) && { [GATE.policyRateIncrease]: 1 }),
+  };
+}
+
+const hasComparedPolicies = (t: GateThresholds): boolean =>
+  t.policyViolations.defaultSeverity === 'compared' || Object.values(t.policyViolations.severity ?? {}).includes('compared');
+
+/**
+ * Judges the candidate on everything its stage has seen so far (this window included), against absolute limits and,
+ * below 100 %, against the baseline plus its margin. Each statistical gate runs an always-valid sequential test
+ * (sequential.ts) at its share of the rollout's alpha, so looking after every window does not inflate false
+ * failures. Within the limit → `passed`; beyond it but not yet proven → `inconclusive` (holds the stage);
+ * proven beyond at alpha (with at least minSamplesPerVersion requests) → `failed`.
+ */
+export function evaluateGates(input: GateInput): GateOutcome {
+  const { thresholds: t, snapshotEventId } = input;
+  const compare = input.compareToBaseline;
+  const window: WindowEvidence = {
+    candidate: versionEvidenceOf(input.candidate, input.candidateLatency, t),
+    ...(compare && { baseline: versionEvidenceOf(input.baseline, input.baselineLatency, t) }),
+  };
+  const before = input.stage ?? emptyStageEvidence();
+  const baseline = window.baseline ? addVersionEvidence(before.baseline, window.baseline) : before.baseline;
+  // The candidate's tail is counted in this window against the thresholds as they stand now (they depend on the
+  // baseline only, never on the candidate's own data, so the accumulated counts stay a valid sequential sample).
+  window.candidate.beyondAbsoluteP99 = countBeyond(input.candidateLatency, t.p99LatencyMs.absoluteMax);
+  const increaseThreshold = p99IncreaseThreshold(t, baseline);
+  if (increaseThreshold !== null && input.candidateLatency) {
+    window.candidate.beyondIncreaseP99 = countBeyond(input.candidateLatency, increaseThreshold);
+    window.candidate.increaseP99Requests = input.candidateLatency.count;
+  }
+  const candidate = addVersionEvidence(before.candidate, window.candidate);
+  const looks = before.looks + 1;
+  const stageCount = Math.max(1, input.stageCount ?? 1);
+  const alphaOf = (gate: string) => gateAlpha(t, gate, input.stageIndex ?? 0, stageCount, compare);
+  const context: Context = { t, alphaOf, looks, maxLogE: before.maxLogEValue, snapshotEventId, minSamples: t.statistics.minSamplesPerVersion };
+
   const verdicts: Verdict[] = [
-    judgeWithTest(
-      verdict,
-      GATE.errorRateAbsolute,
-      errorRate,
-      t.errorRate.absoluteMax,
-      undefined,
-      () => oneProportionZTest(candidateErrors, candidateRequests, t.errorRate.absoluteMax, minSamples),
-      t.statistics.alpha,
-    ),
-    judgeP99(verdict, GATE.p99Absolute, figure(candidate, 'p99LatencyMs'), t.p99LatencyMs.absoluteMax, candidateRequests >= minSamples, undefined, candidateLatency, t.statistics),
-    judgePolicyViolations(verdict, figure(candidate, 'policyViolations'), t.policyViolations.max),
+    errorRateAbsolute(context, candidate),
+    p99Absolute(context, candidate, input.candidate),
+    criticalPolicies(context, candidate),
   ];
-  if (!compareToBaseline) return verdicts;
+  if (compare) {
+    const hasBaseline = input.baseline !== undefined || baseline.requests > 0;
+    if (!hasBaseline) {
+      verdicts.push(
+        missingBaseline(context, GATE.errorRateIncrease, candidate.requests, t.errorRate.maxIncrease),
+        missingBaseline(context, GATE.p99Increase, candidate.requests, t.p99LatencyMs.maxIncrease),
+        missingBaseline(context, GATE.costIncrease, candidate.requests, t.costPerRequest.maxRelativeIncrease),
+      );
+    } else {
+      verdicts.push(errorRateIncrease(context, candidate, baseline), p99Increase(context, candidate, baseline, input), costIncrease(context, candidate, baseline));
+      if (hasComparedPolicies(t)) verdicts.push(comparedPolicies(context, candidate, baseline));
+    }
+  }
+  return { verdicts, window };
+}
 
-  const enoughForComparison = candidateRequests >= minSamples && baselineRequests >= minSamples;
-  const baselineErrorRate = figure(baseline, 'errorRate');
-  const baselineP99 = figure(baseline, 'p99LatencyMs');
-  const baselineCost = figure(baseline, 'costPerRequest');
-  verdicts.push(
-    baselineErrorRate === undefined
-      ? missingBaseline(verdict, GATE.errorRateIncrease, errorRate, t.errorRate.maxIncrease)
-      : judgeWithTest(
-          verdict,
-          GATE.errorRateIncrease,
-          errorRate,
-          baselineErrorRate + t.errorRate.maxIncrease,
-          baselineErrorRate,
-          () =>
-            twoProportionZTest(
-              candidateErrors,
-              candidateRequests,
-              Math.round(baselineErrorRate * baselineRequests),
-              baselineRequests,
-              minSamples,
-            ),
-          t.statistics.alpha,
-        ),
-    baselineP99 === undefined
-      ? missingBaseline(verdict, GATE.p99Increase, figure(candidate, 'p99LatencyMs'), t.p99LatencyMs.maxIncrease)
-      : judgeP99(
-          verdict,
-          GATE.p99Increase,
-          figure(candidate, 'p99LatencyMs'),
-          baselineP99 + t.p99LatencyMs.maxIncrease,
-          enoughForComparison,
-          baselineP99,
-          candidateLatency,
-          t.statistics,
-        ),
-    baselineCost === undefined
-      ? missingBaseline(verdict, GATE.costIncrease, figure(candidate, 'costPerRequest'), t.costPerRequest.maxRelativeIncrease)
-      : judgeWithTest(
-          verdict,
-          GATE.costIncrease,
-          figure(candidate, 'costPerRequest'),
-          baselineCost * (1 + t.costPerRequest.maxRelativeIncrease),
-          baselineCost,
-          () => costIncreaseTest(candidate, baseline, 1 + t.costPerRequest.maxRelativeIncrease, minSamples),
-          t.statistics.alpha,
-          enoughForComparison,
-        ),
+interface Context {
+  t: GateThresholds;
+  /** A gate's alpha in this stage. */
+  alphaOf(gate: string): number;
+  looks: number;
+  maxLogE: Record<string, number>;
+  snapshotEventId: string;
+  minSamples: number;
+}
+
+type Judged = Omit<Verdict, 'gate' | 'snapshotEventId' | 'evidence' | 'pValue'> & { logE?: number; method?: GateEvidence['method']; tested?: string; alpha?: number };
+
+/** Builds the verdict: `failed` needs the evidence at 1/alpha and the sample floor; p-value over the stage so far. */
+function verdictOf(c: Context, gate: string, judged: Judged, enoughSamples: boolean): Verdict {
+  const { logE, method, tested, alpha = c.alphaOf(gate), ...rest } = judged;
+  const verdict: Verdict = { gate, ...rest, snapshotEventId: c.snapshotEventId };
+  if (logE === undefined || method === undefined) return verdict;
+  const maxLogE = Math.max(c.maxLogE[gate] ?? 0, logE);
+  verdict.pValue = alwaysValidPValue(maxLogE);
+  verdict.evidence = { method, alpha, logEValue: logE, looks: c.looks, ...(tested && { tested }) };
+  if (verdict.status === 'passed') return verdict;
+  if (logE >= Math.log(1 / alpha) && enoughSamples) return { ...verdict, status: 'failed' };
+  return {
+    ...verdict,
+    status: 'inconclusive',
+    note: enoughSamples ? `beyond the limit, not yet proven at alpha ${formatAlpha(alpha)}` : `beyond the limit on too few samples (${judged.samples ?? 0} < ${c.minSamples})`,
+  };
+}
+
+const formatAlpha = (alpha: number): string => alpha.toPrecision(2);
+
+function errorRateAbsolute(c: Context, candidate: VersionEvidence): Verdict {
+  const limit = c.t.errorRate.absoluteMax;
+  const { requests: n, errors: k } = candidate;
+  if (n === 0) return noData(c, GATE.errorRateAbsolute, limit);
+  const measured = k / n;
+  return verdictOf(
+    c,
+    GATE.errorRateAbsolute,
+    {
+      status: measured <= limit ? 'passed' : 'inconclusive',
+      measured,
+      limit,
+      samples: n,
+      logE: logEvidenceAbove(k, n, limit, priorAround(limit)),
+      method: 'beta-binomial-confidence-sequence',
+      tested: `error rate ≤ ${limit}`,
+    },
+    n >= c.minSamples,
   );
-  return verdicts;
+}
+
+/**
+ * H0: candidate rate ≤ baseline rate + margin. The baseline's rate is bounded above by its own confidence sequence
+ * (a quarter of the alpha), and the candidate is tested against that bound plus the margin (the rest): a failure is
+ * false only if one of the two sequences misses, so the gate's false-failure probability stays ≤ alpha.
+ */
+function proportionIncrease(
+  c: Context,
+  gate: string,
+  candidate: { successes: number; trials: number },
+  baseline: { successes: number; trials: number },
+  margin: number,
+  priorRate: number,
+  what: string,
+): Verdict {
+  const { successes: k, trials: n } = candidate;
+  if (n === 0) return noData(c, gate, margin);
+  const baselineRate = baseline.trials > 0 ? baseline.successes / baseline.trials : 0;
+  const limit = baselineRate + margin;
+  const measured = k / n;
+  const alphaBaseline = c.alphaOf(gate) * BASELINE_ALPHA_SHARE;
+  const alphaCandidate = c.alphaOf(gate) - alphaBaseline;
+  const passed = measured <= limit;
+  const baselineUpper = passed || baseline.trials === 0 ? 1 : proportionBounds(baseline.successes, baseline.trials, alphaBaseline, priorAround(priorRate)).upper;
+  const tested = Math.min(1, baselineUpper + margin);
+  return verdictOf(
+    c,
+    gate,
+    {
+      status: passed ? 'passed' : 'inconclusive',
+      measured,
+      limit,
+      baseline: baselineRate,
+      samples: n,
+      baselineSamples: baseline.trials,
+      logE: passed ? 0 : logEvidenceAbove(k, n, tested, priorAround(priorRate)),
+      method: 'beta-binomial-confidence-sequence',
+      alpha: alphaCandidate,
+      tested: `${what} ≤ ${passed ? `baseline + ${margin}` : `${tested.toPrecision(4)} (baseline's upper bound ${baselineUpper.toPrecision(4)} + ${margin})`}`,
+    },
+    n >= c.minSamples && baseline.trials >= c.minSamples,
+  );
+}
+
+function errorRateIncrease(c: Context, candidate: VersionEvidence, baseline: VersionEvidence): Verdict {
+  return proportionIncrease(
+    c,
+    GATE.errorRateIncrease,
+    { successes: candidate.errors, trials: candidate.requests },
+    { successes: baseline.errors, trials: baseline.requests },
+    c.t.errorRate.maxIncrease,
+    c.t.errorRate.absoluteMax,
+    'error rate',
+  );
+}
+
+function comparedPolicies(c: Context, candidate: VersionEvidence, baseline: VersionEvidence): Verdict {
+  const margin = c.t.policyViolations.maxRateIncrease ?? DEFAULT_POLICY_RATE_MARGIN;
+  const rate = (v: VersionEvidence) => ({ successes: Math.min(v.comparedViolations, v.requests), trials: v.requests });
+  return proportionIncrease(c, GATE.policyRateIncrease, rate(candidate), rate(baseline), margin, 2 * margin, 'compared-policy violations per request');
+}
+
+/** The increase gate's threshold: the baseline's p99 over the stage plus the margin (null until the baseline has enough requests). */
+function p99IncreaseThreshold(t: GateThresholds, baseline: VersionEvidence): number | null {
+  if (baseline.latencyRequests < Math.max(t.statistics.minSamplesPerVersion, MIN_BASELINE_FOR_P99)) return null;
+  const p99 = coarseQuantile(baseline.latency, baseline.latencyRequests, 0.99);
+  return p99 === null ? null : p99 + t.p99LatencyMs.maxIncrease;
+}
+
+/** A p99 above the limit means more than 1 % of requests beyond it: the share is tested (beta-binomial), not the noisy p99. */
+function tailTest(c: Context, gate: string, candidate: VersionEvidence, beyond: number, n: number, limitMs: number, extra: Partial<Verdict>): Verdict {
+  const measured = coarseQuantile(candidate.latency, candidate.latencyRequests, 0.99);
+  const share = beyond / n;
+  return verdictOf(
+    c,
+    gate,
+    {
+      status: share <= TAIL_SHARE ? 'passed' : 'inconclusive',
+      measured,
+      limit: limitMs,
+      samples: n,
+      ...extra,
+      logE: logEvidenceAbove(beyond, n, TAIL_SHARE, priorAround(2 * TAIL_SHARE)),
+      method: 'beta-binomial-confidence-sequence',
+      tested: `share of requests beyond ${Math.round(limitMs)} ms ≤ 1 % (seen: ${Math.round(beyond)} of ${n})`,
+    },
+    n >= c.minSamples,
+  );
+}
+
+function p99Absolute(c: Context, candidate: VersionEvidence, figures: Figures | undefined): Verdict {
+  const limit = c.t.p99LatencyMs.absoluteMax;
+  if (candidate.latencyRequests === 0) return p99WithoutHistogram(c, GATE.p99Absolute, figures, limit);
+  return tailTest(c, GATE.p99Absolute, candidate, candidate.beyondAbsoluteP99, candidate.latencyRequests, limit, {});
+}
+
+/** The candidate's requests beyond the baseline's p99 plus the margin (as it stood in each window) must stay ≤ 1 %. */
+function p99Increase(c: Context, candidate: VersionEvidence, baseline: VersionEvidence, input: GateInput): Verdict {
+  const threshold = p99IncreaseThreshold(c.t, baseline);
+  if (candidate.increaseP99Requests === 0 || threshold === null) {
+    const baselineP99 = input.baseline?.['p99LatencyMs'];
+    const margin = c.t.p99LatencyMs.maxIncrease;
+    return p99WithoutHistogram(c, GATE.p99Increase, input.candidate, typeof baselineP99 === 'number' ? baselineP99 + margin : margin, baselineP99);
+  }
+  const baselineP99 = threshold - c.t.p99LatencyMs.maxIncrease;
+  return tailTest(c, GATE.p99Increase, candidate, candidate.beyondIncreaseP99, candidate.increaseP99Requests, threshold, { baseline: baselineP99, baselineSamples: baseline.latencyRequests });
+}
+
+/** Without a histogram there is nothing to test: a p99 beyond the limit holds the stage but never fails it. */
+function p99WithoutHistogram(c: Context, gate: string, figures: Figures | undefined, limit: number, baseline?: number): Verdict {
+  const measured = figures?.['p99LatencyMs'];
+  const withBaseline = baseline === undefined ? {} : { baseline };
+  if (typeof measured !== 'number') return { gate, status: 'inconclusive', measured: null, limit, ...withBaseline, note: 'figure missing', snapshotEventId: c.snapshotEventId };
+  if (measured <= limit) return { gate, status: 'passed', measured, limit, ...withBaseline, snapshotEventId: c.snapshotEventId };
+  return { gate, status: 'inconclusive', measured, limit, ...withBaseline, note: 'beyond the limit; no latency histogram to test it with', snapshotEventId: c.snapshotEventId };
+}
+
+/** H0: mean cost ≤ (1 + margin) × the baseline's; mSPRT with the margin as the effect size worth detecting. */
+function costIncrease(c: Context, candidate: VersionEvidence, baseline: VersionEvidence): Verdict {
+  const factor = 1 + c.t.costPerRequest.maxRelativeIncrease;
+  if (candidate.costRequests === 0 || baseline.costRequests === 0) return noData(c, GATE.costIncrease, c.t.costPerRequest.maxRelativeIncrease);
+  const mean = candidate.costSum / candidate.costRequests;
+  const baselineMean = baseline.costSum / baseline.costRequests;
+  const limit = factor * baselineMean;
+  const sample = (v: VersionEvidence) => ({ n: v.costRequests, sum: v.costSum, sumOfSquares: v.costSquares });
+  const passed = mean <= limit;
+  const test = passed ? undefined : logMixtureEvidenceOfExcess(sample(candidate), sample(baseline), factor, Math.max(c.t.costPerRequest.maxRelativeIncrease, 0.05) * baselineMean);
+  const floor = Math.max(c.minSamples, MIN_SAMPLES_FOR_COST);
+  return verdictOf(
+    c,
+    GATE.costIncrease,
+    {
+      status: passed ? 'passed' : 'inconclusive',
+      measured: mean,
+      limit,
+      baseline: baselineMean,
+      samples: candidate.costRequests,
+      baselineSamples: baseline.costRequests,
+      logE: test?.logE ?? 0,
+      method: 'normal-mixture-sprt',
+      tested: `mean cost ≤ ${factor} × baseline's${test ? ` (excess ${test.difference.toPrecision(3)} ± ${test.standardError.toPrecision(3)})` : ''}`,
+    },
+    candidate.costRequests >= floor && baseline.costRequests >= floor,
+  );
+}
+
+/** Critical policies keep the seed's zero tolerance: more than `max` violations in the stage fails at once, whatever the sample size. */
+function criticalPolicies(c: Context, candidate: VersionEvidence): Verdict {
+  const max = c.t.policyViolations.max;
+  const measured = candidate.criticalViolations;
+  return {
+    gate: GATE.policyViolations,
+    status: measured <= max ? 'passed' : 'failed',
+    measured,
+    limit: max,
+    samples: candidate.requests,
+    evidence: { method: 'zero-tolerance', alpha: 0, looks: c.looks },
+    snapshotEventId: c.snapshotEventId,
+  };
+}
+
+function noData(c: Context, gate: string, limit: number): Verdict {
+  return { gate, status: 'inconclusive', measured: null, limit, note: 'no requests yet', snapshotEventId: c.snapshotEventId };
+}
+
+function missingBaseline(c: Context, gate: string, samples: number, limit: number): Verdict {
+  return { gate, status: 'inconclusive', measured: null, limit, samples, note: 'no baseline figures in this window', snapshotEventId: c.snapshotEventId };
+}
+
+/** The ln e-values this window's verdicts reached, by gate (for the stage's running maxima). */
+export function logEValuesOf(verdicts: readonly Verdict[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const v of verdicts) if (v.evidence?.logEValue !== undefined) out[v.gate] = v.evidence.logEValue;
+  return out;
 }
 
 /** An external gate (offline eval, safety checker): an explicit `passed` wins, else the configured bounds. */
@@ -120,112 +386,6 @@ export function evaluateExternalGate(
   const withinMin = spec.min === undefined || value >= spec.min;
   const withinMax = spec.max === undefined || value <= spec.max;
   return { ...base, status: withinMin && withinMax ? 'passed' : 'failed' };
-}
-
-type MakeVerdict = (gate: string, v: Omit<Verdict, 'gate' | 'snapshotEventId'>) => Verdict;
-
-function figure(figures: Figures | undefined, name: string): number | undefined {
-  const value = figures?.[name];
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-}
-
-function judgeLimit(
-  verdict: MakeVerdict,
-  gate: string,
-  measured: number | undefined,
-  limit: number,
-  enoughSamples: boolean,
-  baseline?: number,
-): Verdict {
-  const withBaseline = baseline === undefined ? {} : { baseline };
-  if (measured === undefined) return verdict(gate, { status: 'inconclusive', measured: null, limit, ...withBaseline, note: 'figure missing' });
-  if (measured <= limit) return verdict(gate, { status: 'passed', measured, limit, ...withBaseline });
-  if (!enoughSamples)
-    return verdict(gate, { status: 'inconclusive', measured, limit, ...withBaseline, note: 'limit exceeded on too few samples' });
-  return verdict(gate, { status: 'failed', measured, limit, ...withBaseline });
-}
-
-/** Fails only when the limit is exceeded AND the excess is significant at `alpha`. */
-function judgeWithTest(
-  verdict: MakeVerdict,
-  gate: string,
-  measured: number | undefined,
-  limit: number,
-  baseline: number | undefined,
-  test: () => ProportionTest | null | 'no-spread',
-  alpha: number,
-  enoughSamplesWithoutTest = false,
-): Verdict {
-  const withBaseline = baseline === undefined ? {} : { baseline };
-  if (measured === undefined) return verdict(gate, { status: 'inconclusive', measured: null, limit, ...withBaseline, note: 'figure missing' });
-  if (measured <= limit) return verdict(gate, { status: 'passed', measured, limit, ...withBaseline });
-  const result = test();
-  if (result === 'no-spread') return judgeLimit(verdict, gate, measured, limit, enoughSamplesWithoutTest, baseline);
-  if (result === null)
-    return verdict(gate, { status: 'inconclusive', measured, limit, ...withBaseline, note: 'limit exceeded; too few samples for the z-test' });
-  const pValue = result.pValue;
-  if (pValue >= alpha)
-    return verdict(gate, { status: 'inconclusive', measured, limit, ...withBaseline, pValue, note: `limit exceeded but not significant at alpha ${alpha}` });
-  return verdict(gate, { status: 'failed', measured, limit, ...withBaseline, pValue });
-}
-
-/**
- * A p99 above its limit fails only if the tail says so: with the candidate's histogram, the share of requests
- * beyond the limit must exceed 1 % significantly (exact binomial test at `alpha`; H0: the true p99 ≤ limit).
- * Buckets straddling the limit do not count against the candidate. Without a histogram: the plain limit.
- */
-function judgeP99(
-  verdict: MakeVerdict,
-  gate: string,
-  measured: number | undefined,
-  limit: number,
-  enoughSamples: boolean,
-  baseline: number | undefined,
-  distribution: LatencyDistribution | undefined,
-  statistics: GateThresholds['statistics'],
-): Verdict {
-  if (distribution === undefined) return judgeLimit(verdict, gate, measured, limit, enoughSamples, baseline);
-  const withBaseline = baseline === undefined ? {} : { baseline };
-  if (measured === undefined) return verdict(gate, { status: 'inconclusive', measured: null, limit, ...withBaseline, note: 'figure missing' });
-  if (measured <= limit) return verdict(gate, { status: 'passed', measured, limit, ...withBaseline });
-  const n = distribution.count;
-  if (!enoughSamples || n < statistics.minSamplesPerVersion)
-    return verdict(gate, { status: 'inconclusive', measured, limit, ...withBaseline, note: 'limit exceeded on too few samples' });
-  const beyond = latencyBuckets(distribution.buckets).reduce((sum, [lower, , count]) => (lower >= limit ? sum + count : sum), 0);
-  const pValue = binomialUpperTail(beyond, n, 0.01);
-  const note = `${beyond} of ${n} requests beyond ${Math.round(limit)} ms (a p99 within the limit allows 1 %)`;
-  if (pValue >= statistics.alpha)
-    return verdict(gate, { status: 'inconclusive', measured, limit, ...withBaseline, pValue, note: `${note}: not significant at alpha ${statistics.alpha}` });
-  return verdict(gate, { status: 'failed', measured, limit, ...withBaseline, pValue, note });
-}
-
-/**
- * H1: candidate mean cost > factor × baseline mean cost (a z-test on the difference of means with each side's
- * own variance, as in Welch's test; normal approximation, so only from `minSamples` requests per side).
- * 'no-spread' when the snapshot carries no standard deviations (then the plain limit applies).
- */
-function costIncreaseTest(candidate: Figures | undefined, baseline: Figures | undefined, factor: number, minSamples: number): ProportionTest | null | 'no-spread' {
-  const sdC = figure(candidate, 'costPerRequestStdDev');
-  const sdB = figure(baseline, 'costPerRequestStdDev');
-  if (sdC === undefined || sdB === undefined) return 'no-spread';
-  const nC = figure(candidate, 'requests') ?? 0;
-  const nB = figure(baseline, 'requests') ?? 0;
-  if (nC < Math.max(minSamples, 2) || nB < Math.max(minSamples, 2)) return null;
-  const standardError = Math.sqrt((sdC * sdC) / nC + (factor * factor * sdB * sdB) / nB);
-  if (standardError === 0) return null;
-  const z = (figure(candidate, 'costPerRequest')! - factor * figure(baseline, 'costPerRequest')!) / standardError;
-  return { z, pValue: 1 - normalCdf(z) };
-}
-
-/** Zero tolerance: any violation fails, whatever the sample size. */
-function judgePolicyViolations(verdict: MakeVerdict, measured: number | undefined, max: number): Verdict {
-  if (measured === undefined)
-    return verdict(GATE.policyViolations, { status: 'inconclusive', measured: null, limit: max, note: 'figure missing' });
-  return verdict(GATE.policyViolations, { status: measured <= max ? 'passed' : 'failed', measured, limit: max });
-}
-
-function missingBaseline(verdict: MakeVerdict, gate: string, measured: number | undefined, limit: number): Verdict {
-  return verdict(gate, { status: 'inconclusive', measured: measured ?? null, limit, note: 'no baseline figures in this window' });
 }
 
 export const allPassed = (verdicts: readonly Verdict[]): boolean =>

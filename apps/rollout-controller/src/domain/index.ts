@@ -9,7 +9,8 @@ export type * from './routing-table';
 export type * from './types';
 export * from './errors';
 export { evaluateGates, evaluateExternalGate, GATE, externalGateName } from './gates';
-export { normalCdf, oneProportionZTest, twoProportionZTest } from './statistics';
+export { gateAlpha } from './gates';
+export { alwaysValidPValue, logEvidenceAbove, proportionBounds } from './sequential';
 export { routingTableOf } from './fleet';
 export {
   DEFAULT_BLUE_GREEN_STAGES,

@@ -1,4 +1,5 @@
 import type { BaseMixEntry } from './events';
+import type { StageEvidence } from './evidence';
 import type { RoutingTable } from './routing-table';
 import type {
   ExistingSessions,
@@ -52,6 +53,8 @@ export interface Rollout {
   stageSamples: number;
   /** Verdicts of the latest snapshot that counts for the current stage. */
   stageVerdicts: Verdict[];
+  /** What the gates accumulated over the current stage (absent in state rebuilt from events that predate it). */
+  evidence?: StageEvidence;
   /** Latest verdict per external gate, keyed by gate name. */
   externalVerdicts: Record<string, Verdict>;
 }

@@ -36,15 +36,29 @@ export interface LatencyDistribution {
 /** Flat per-version figures as in `metrics.snapshot`'s `versions` map (requests, errorRate, p99LatencyMs, …). */
 export type Figures = Readonly<Record<string, number>>;
 
+/** `critical`: any violation beyond `max` rolls back at once (the seed's zero tolerance); `compared`: its rate is compared with the baseline's. */
+export type PolicySeverity = 'critical' | 'compared';
+
 export interface GateThresholds {
   errorRate: { maxIncrease: number; absoluteMax: number };
   p99LatencyMs: { maxIncrease: number; absoluteMax: number };
   costPerRequest: { maxRelativeIncrease: number };
-  policyViolations: { max: number };
+  policyViolations: {
+    /** Critical violations tolerated in a stage (0: zero tolerance). */
+    max: number;
+    /** Per-policy severity; policies not named take `defaultSeverity`. Absent in rollouts started before severities existed. */
+    severity?: Record<string, PolicySeverity>;
+    defaultSeverity?: PolicySeverity;
+    /** Compared policies: violating requests per request may exceed the baseline's by this much. */
+    maxRateIncrease?: number;
+  };
   statistics: {
-    /** Significance level of the error-rate tests: fail only when the excess is significant. */
+    /**
+     * Family-wise false-failure probability of the whole rollout: an identical candidate is rolled back with at most
+     * this probability however long it runs and however often it is looked at (split evenly across stages and gates).
+     */
     alpha: number;
-    /** Below this many requests per version a limit breach is `inconclusive`, never `failed`. */
+    /** Below this many requests per version (over the stage) a limit breach is `inconclusive`, never `failed`. */
     minSamplesPerVersion: number;
   };
   /** External gates (offline evals, safety checks) that must pass before any advance. */
@@ -86,12 +100,30 @@ export interface Verdict {
   measured: number | null;
   limit: number;
   baseline?: number;
-  /** One-sided p-value of the statistical test, when one ran. */
+  /** Always-valid p-value of the gate's sequential test over the stage so far, when one ran. */
   pValue?: number;
+  /** Candidate (and baseline) requests the verdict rests on: the stage so far, this window included. */
+  samples?: number;
+  baselineSamples?: number;
+  /** The sequential evidence behind the verdict. */
+  evidence?: GateEvidence;
   /** Why the verdict is inconclusive or failed, for humans. */
   note?: string;
   /** Source of the data: the metrics.snapshot event id, or `external:<commandId>`. */
   snapshotEventId: string;
+}
+
+/** How a gate weighed the stage's evidence (see docs/rollouts.md, "Gate statistics"). */
+export interface GateEvidence {
+  method: 'beta-binomial-confidence-sequence' | 'normal-mixture-sprt' | 'zero-tolerance' | 'none';
+  /** The gate's share of the rollout's alpha in this stage: it fails when the evidence reaches 1/alpha. */
+  alpha: number;
+  /** ln of the e-value now (0 when the estimate is within the limit). */
+  logEValue?: number;
+  /** Windows judged in this stage, this one included. */
+  looks: number;
+  /** What was tested, in words (e.g. the null value a proportion was tested against). */
+  tested?: string;
 }
 
 /** What must hold before a candidate leaves shadow (configurable per rollout; all by default). */

@@ -53,6 +53,12 @@ export function resolveGates(overrides: GateOverrides | undefined): GateThreshol
     ['statistics.minSamplesPerVersion', gates.statistics.minSamplesPerVersion],
   ];
   for (const [name, value] of limits) if (!isNonNegative(value)) throw new InvalidRolloutCommandError(`gates.${name} must be ≥ 0`);
+  const policies = gates.policyViolations;
+  if (policies.maxRateIncrease !== undefined && !isBetween(policies.maxRateIncrease, 0, 1))
+    throw new InvalidRolloutCommandError('gates.policyViolations.maxRateIncrease must be within [0, 1]');
+  for (const [policy, severity] of [...Object.entries(policies.severity ?? {}), ['(default)', policies.defaultSeverity ?? 'critical'] as const])
+    if (severity !== 'critical' && severity !== 'compared')
+      throw new InvalidRolloutCommandError(`gates.policyViolations.severity of ${policy} must be critical or compared`);
   if (!(gates.statistics.alpha > 0 && gates.statistics.alpha < 1)) throw new InvalidRolloutCommandError('gates.statistics.alpha must be within (0, 1)');
   const names = gates.external.map((g) => g.name);
   if (names.some((n) => !n) || new Set(names).size !== names.length)

@@ -22,8 +22,23 @@ export const GatesSchema = z.strictObject({
   errorRate: z.strictObject({ maxIncrease: nonNegative().optional(), absoluteMax: nonNegative().optional() }).optional(),
   p99LatencyMs: z.strictObject({ maxIncrease: nonNegative().optional(), absoluteMax: nonNegative().optional() }).optional(),
   costPerRequest: z.strictObject({ maxRelativeIncrease: nonNegative().optional() }).optional(),
-  policyViolations: z.strictObject({ max: nonNegative().optional() }).optional(),
-  statistics: z.strictObject({ alpha: z.number().gt(0).lt(1).optional(), minSamplesPerVersion: z.int().min(0).optional() }).optional(),
+  policyViolations: z
+    .strictObject({
+      max: nonNegative().optional().describe('Critical violations tolerated in a stage (default 0: zero tolerance).'),
+      severity: z
+        .record(text(128), z.enum(['critical', 'compared']))
+        .optional()
+        .describe('Per policy: `critical` rolls back on any violation beyond `max`; `compared` compares its rate with the baseline\'s.'),
+      defaultSeverity: z.enum(['critical', 'compared']).optional().describe('For policies not named in `severity` (default critical, the seed\'s zero tolerance).'),
+      maxRateIncrease: z.number().min(0).max(1).optional().describe('Compared policies: violating requests per request may exceed the baseline\'s by this much (default 0.001).'),
+    })
+    .optional(),
+  statistics: z
+    .strictObject({
+      alpha: z.number().gt(0).lt(1).optional().describe('Family-wise false-rollback probability of the whole rollout (default 0.05), spent across stages and gates.'),
+      minSamplesPerVersion: z.int().min(0).optional(),
+    })
+    .optional(),
   external: z.array(ExternalGateSchema).optional(),
 });
 
