@@ -6,6 +6,8 @@ export class AggregatorMetrics {
   duplicates = 0;
   redeliveriesSkipped = 0;
   lateEvents = 0;
+  /** Events dead-lettered because their occurredAt was beyond the maximum clock skew ahead of the wall clock. */
+  futureDated = 0;
   deadLettered = 0;
   snapshotsEmitted = 0;
   checkpoints = 0;
@@ -24,6 +26,7 @@ export class AggregatorMetrics {
     counter('iris_aggregator_duplicate_events_total', 'Events ignored because their eventId was already counted.', this.duplicates);
     counter('iris_aggregator_redeliveries_skipped_total', 'Records skipped because their offset was already covered by a checkpoint.', this.redeliveriesSkipped);
     counter('iris_aggregator_late_events_total', 'Events whose window had already closed (counted as late, not in figures).', this.lateEvents);
+    counter('iris_aggregator_future_dated_total', 'Events dead-lettered for an occurredAt beyond the maximum clock skew ahead of the wall clock.', this.futureDated);
     counter('iris_aggregator_dead_lettered_total', 'Telemetry records written to the dead-letter topic (invalid, wrong type, refused).', this.deadLettered);
     counter('iris_aggregator_snapshots_emitted_total', 'metrics.snapshot events emitted.', this.snapshotsEmitted);
     counter('iris_aggregator_checkpoints_total', 'Partition checkpoints written.', this.checkpoints);

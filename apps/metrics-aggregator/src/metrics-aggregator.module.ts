@@ -11,7 +11,7 @@ import { AggregatorSettings, aggregatorSettingsOf } from './aggregator-settings'
 import { MetricsController } from './metrics.controller';
 import { PartitionStore } from './partition-store';
 import { SnapshotEmitter } from './snapshot-emitter';
-import { TelemetryAggregator } from './telemetry-aggregator';
+import { DEFAULT_MAX_CLOCK_SKEW_MS, TelemetryAggregator } from './telemetry-aggregator';
 import { METRICS_AGGREGATOR_SETTINGS } from './tokens';
 
 /** Consumes telemetry, checkpoints per-partition windows, emits metrics.snapshot events; serves figures. */
@@ -50,6 +50,7 @@ export class MetricsAggregatorModule implements OnApplicationBootstrap, BeforeAp
     // A window closed in this process is emitted at once; partitions of other instances are polled (emitIntervalMs).
     this.aggregator = new TelemetryAggregator(this.bus, this.store, this.settings, this.metrics, this.logger, Date.now, {
       onWindowsCheckpointed: () => this.emitter?.wake(),
+      maxClockSkewMs: maxClockSkewMs(),
     });
     await this.aggregator.start();
     this.emitter.start();
@@ -60,4 +61,13 @@ export class MetricsAggregatorModule implements OnApplicationBootstrap, BeforeAp
     await this.aggregator?.stop();
     await this.emitter?.stop();
   }
+}
+
+/** IRIS_AGGREGATOR_MAX_CLOCK_SKEW_MS (default 5 min); TODO: move into the aggregator settings with the others. */
+function maxClockSkewMs(env = process.env): number {
+  const raw = env.IRIS_AGGREGATOR_MAX_CLOCK_SKEW_MS;
+  if (raw === undefined || raw === '') return DEFAULT_MAX_CLOCK_SKEW_MS;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`IRIS_AGGREGATOR_MAX_CLOCK_SKEW_MS must be an integer >= 0 (milliseconds), got ${JSON.stringify(raw)}`);
+  return value;
 }

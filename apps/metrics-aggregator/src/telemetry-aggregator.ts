@@ -1,7 +1,8 @@
 import { decodeMessage, IrisEvent, TOPICS } from '@iris/contracts';
-import type { BatchOutcome, DecodedMessage, MessageBus, RawMessage, Subscription } from '@iris/messaging';
+import { PoisonMessageError, type BatchOutcome, type DecodedMessage, type MessageBus, type RawMessage, type Subscription } from '@iris/messaging';
 import type { JsonLogger } from '@iris/observability';
 import { AggregatorState, isTelemetryEvent, TelemetryEvent, WindowedAggregator } from './aggregation';
+import { eventTimeMs } from './aggregation/event-time';
 import type { AggregatorMetrics } from './aggregator-metrics';
 import type { AggregatorSettings } from './aggregator-settings';
 import { checkpointDue, lean, LEAN_STATE, PartitionState, windowIndexPassed } from './partition-state';
@@ -12,7 +13,16 @@ export interface TelemetryAggregatorOptions {
   topic?: string;
   /** Told after a checkpoint that stored closed windows or moved the watermark past a window end (wakes the emitter). */
   onWindowsCheckpointed?: () => void;
+  /**
+   * Largest accepted lead of an event's occurredAt over the wall clock (this.now()); an event further ahead is
+   * dead-lettered and counted (iris_aggregator_future_dated_total), so one agent's runaway clock can't move the
+   * partition's watermark and make every later event late. Default: unbounded (the service passes 5 min).
+   */
+  maxClockSkewMs?: number;
 }
+
+/** The metrics-aggregator service's default maxClockSkewMs (IRIS_AGGREGATOR_MAX_CLOCK_SKEW_MS). */
+export const DEFAULT_MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
 /** Telemetry topic records must be valid contract events of a telemetry type. */
 export function decodeTelemetry(message: RawMessage): TelemetryEvent {
@@ -60,7 +70,7 @@ export class TelemetryAggregator {
       groupId: this.settings.consumerGroup,
       fromBeginning: true,
       maxBatchSize: this.settings.maxBatchSize,
-      decode: decodeTelemetry,
+      decode: (message) => this.decode(message),
       onDeadLettered: (letters) => void (this.metrics.deadLettered += letters.length),
       handleBatch: (messages) => this.handleBatch(messages),
       onAssignment: (change) => this.onAssignment(change),
@@ -68,6 +78,16 @@ export class TelemetryAggregator {
     });
     const tickMs = Math.max(50, Math.floor(Math.min(this.settings.idleAfterMs, this.settings.checkpointIntervalMs) / 4));
     this.timer = setInterval(() => void this.tick(), tickMs);
+  }
+
+  private decode(message: RawMessage): TelemetryEvent {
+    const event = decodeTelemetry(message);
+    const maxSkewMs = this.options.maxClockSkewMs;
+    if (maxSkewMs !== undefined && eventTimeMs(event.occurredAt) > this.now() + maxSkewMs) {
+      this.metrics.futureDated++;
+      throw new PoisonMessageError(`occurredAt ${event.occurredAt} is more than ${maxSkewMs} ms ahead of the wall clock (max clock skew)`);
+    }
+    return event;
   }
 
   /** SIGTERM: saves every partition's progress, finishes the in-flight batch (saved too), commits, leaves the group. */
