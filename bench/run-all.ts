@@ -17,6 +17,7 @@ import { runAgentSdkBench } from './agent-sdk.bench';
 import { runMetricsAggregatorBench } from './metrics-aggregator.bench';
 import { runRouteBench } from './route.bench';
 import { runRollbackLatencyBench } from './rollback-latency.bench';
+import { runDecisionsBench } from './decisions.bench';
 
 /** A figure measured in this run, against its target (or a baseline measured in the same run). */
 interface Check {
@@ -45,7 +46,7 @@ async function main(): Promise<void> {
   const anchors: Anchor[] = [];
 
   let brokers = process.env.KAFKA_BROKERS;
-  const broker = brokers || group === 'routing' ? undefined : await startKafkaBroker();
+  const broker = brokers || group === 'routing' || group === 'decisions' ? undefined : await startKafkaBroker();
   brokers ??= broker?.brokers ?? ''; // the routing group needs no broker
   try {
     if (group === 'all' || group === 'foundation') {
@@ -100,6 +101,21 @@ async function main(): Promise<void> {
       }
       check('route(), cold instance, pinned by sessionStartedAt: median µs', us(routing.coldPinned.medianNs), 'baseline', true);
       check('timing one empty call (included above): median µs', us(routing.timerBaseline.medianNs), 'baseline', true);
+    }
+    if (group === 'all' || group === 'decisions') {
+      // Hours of CPU at the full 1,000 rollouts per case; `npm run bench` (all) runs a smaller sample unless told.
+      const decisions = await runDecisionsBench(group === 'all' ? { rollouts: Number(process.env.DECISIONS_ROLLOUTS ?? 200), fullLengthRollouts: Number(process.env.DECISIONS_FULL_ROLLOUTS ?? 20) } : {});
+      results.decisions = decisions;
+      for (const c of decisions.cases) {
+        const [, upper] = c.rolledBackInterval95;
+        if (c.kind === 'a/a') check(`decisions: ${c.name}, false rollbacks (95 % CI upper end)`, 100 * upper, '≤ 2 %', upper <= 0.02);
+        if (c.kind === 'a/a' && c.name.includes('2000')) check(`decisions: ${c.name}, completed within 1.2 × min durations %`, 100 * c.completedWithin12x, '≥ 95 %', c.completedWithin12x >= 0.95);
+        if (c.kind === 'within-tolerance') check(`decisions: ${c.name}, rolled back %`, 100 * c.rolledBackRate, '≤ 5 %', c.rolledBackRate <= 0.05);
+        if (c.kind === 'regression') {
+          check(`decisions: ${c.name}, detected %`, 100 * c.rolledBackRate, '≥ 99 %', c.rolledBackRate >= 0.99);
+          check(`  median windows to detection`, c.detectionWindows.median ?? Infinity, `≤ ${c.detectionWindows.target}`, (c.detectionWindows.median ?? Infinity) <= (c.detectionWindows.target ?? Infinity));
+        }
+      }
     }
     if (group === 'all' || group === 'rollback') {
       const rollback = await runRollbackLatencyBench({ brokers });
