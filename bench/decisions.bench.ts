@@ -6,7 +6,8 @@
  * case always draws the same traffic, whatever the number of worker threads.
  *
  * DECISIONS_ROLLOUTS (default 1,000) rollouts per case; DECISIONS_FULL_ROLLOUTS (default: the same) for the cases that run
- * full length (A/A, within tolerance: a few seconds of CPU each); DECISIONS_CASES a substring filter on case names;
+ * full length (A/A, within tolerance: a few seconds of CPU each), DECISIONS_TOLERANCE_ROLLOUTS (default: the same) for the
+ * within-tolerance ones alone; DECISIONS_WITHOUT_SESSION_SUMS=1 strips the session figures (ablation); DECISIONS_CASES a substring filter on case names;
  * DECISIONS_DOMAIN a compiled domain module to judge with instead of this tree's (e.g. an older commit's, for the
  * before/after table); DECISIONS_THREADS worker threads (default: the cores).
  */
@@ -118,6 +119,7 @@ function summarise(c: DecisionCase, outcomes: RolloutOutcome[], seconds: number)
 export async function runDecisionsBench(options: { rollouts?: number; fullLengthRollouts?: number; filter?: string; domainPath?: string; threads?: number; log?: (line: string) => void } = {}): Promise<DecisionsBenchResult> {
   const rollouts = options.rollouts ?? Number(process.env.DECISIONS_ROLLOUTS ?? 1_000);
   const fullLength = options.fullLengthRollouts ?? Number(process.env.DECISIONS_FULL_ROLLOUTS ?? rollouts);
+  const tolerance = Number(process.env.DECISIONS_TOLERANCE_ROLLOUTS ?? fullLength);
   const filter = options.filter ?? process.env.DECISIONS_CASES;
   const domainPath = options.domainPath ?? process.env.DECISIONS_DOMAIN;
   const threads = options.threads ?? Number(process.env.DECISIONS_THREADS ?? availableParallelism());
@@ -128,7 +130,7 @@ export async function runDecisionsBench(options: { rollouts?: number; fullLength
     const c = all[i]!;
     if (filter && !c.scenario.name.includes(filter)) continue;
     const started = Date.now();
-    const outcomes = await runCase(i, c.kind === 'regression' ? rollouts : fullLength, threads, domainPath);
+    const outcomes = await runCase(i, c.kind === 'regression' ? rollouts : c.kind === 'a/a' ? fullLength : tolerance, threads, domainPath);
     const result = summarise(c, outcomes, (Date.now() - started) / 1000);
     cases.push(result);
     log(formatRow(result));

@@ -10,8 +10,13 @@ export const BASELINE: VersionBehaviour = {
   errorRate: 0.02,
   cost: { median: 0.01, sigma: 0.5 },
   latency: { median: 600, sigma: 0.3, shiftMs: 0 },
-  policies: { tone: 1e-4, pii: 0 },
+  // DECISIONS_NO_TONE=1 drops the non-critical policy (to show what peeking alone does to a decider with zero tolerance)
+  policies: process.env.DECISIONS_NO_TONE === '1' ? { pii: 0 } : { tone: 1e-4, pii: 0 },
+  sessionLength: 5,
 };
+
+/** The same version whose errors cluster in sessions: 4 % of sessions fail 30 % of their requests (a broken tool), the rest 0.8 %. */
+export const CLUSTERED: VersionBehaviour = { ...BASELINE, degradedSessions: { share: 0.04, errorRate: 0.3 } };
 
 /** `tone` is compared with the baseline's rate; every other policy (here `pii`) keeps the seed's zero tolerance. */
 export const GATES = { policyViolations: { severity: { tone: 'compared' } } };
@@ -47,6 +52,7 @@ export function decisionCases(): DecisionCase[] {
     const fast = rpw === 2_000;
     cases.push(
       { kind: 'a/a', scenario: scenario(`A/A (identical candidate), ${rpw} req/window`, rpw, BASELINE) },
+      { kind: 'a/a', scenario: { ...scenario(`A/A, errors clustered in sessions, ${rpw} req/window`, rpw, CLUSTERED), baseline: CLUSTERED } },
       { kind: 'within-tolerance', scenario: scenario(`errors +3 points (margin 5), ${rpw} req/window`, rpw, { ...BASELINE, errorRate: BASELINE.errorRate + 0.03 }) },
       { kind: 'within-tolerance', scenario: scenario(`cost +10 % (margin 20 %), ${rpw} req/window`, rpw, withCost(1.1)) },
       { kind: 'regression', targetMedianWindows: fast ? 3 : 25, scenario: scenario(`errors +10 points, ${rpw} req/window`, rpw, { ...BASELINE, errorRate: BASELINE.errorRate + 0.1 }) },

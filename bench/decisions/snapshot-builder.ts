@@ -13,6 +13,7 @@ import {
   type MetricsAccumulatorJSON,
   type MetricsSnapshotPayload,
   type Role,
+  type VersionFigures,
   type VersionKey,
 } from '../../apps/metrics-aggregator/src/aggregation';
 import type { WindowSummary } from './window-sampler';
@@ -86,13 +87,30 @@ export function accumulatorOf(s: SummaryOfVersion): MetricsAccumulator {
   return MetricsAccumulator.fromJSON(json);
 }
 
+/** Ablation (DECISIONS_WITHOUT_SESSION_SUMS=1): snapshots as an aggregator without session tallies sends them, so the gates see no clustering. */
+const WITHOUT_SESSION_SUMS = process.env.DECISIONS_WITHOUT_SESSION_SUMS === '1';
+
+/**
+ * The session figures from the summary's sums (the accumulator state built from a summary holds no session ids:
+ * thousands of them a window would dominate the simulation); the self-test checks them against the aggregator's.
+ */
+export function figuresWithSessions(figures: VersionFigures, summary: WindowSummary): VersionFigures {
+  if (WITHOUT_SESSION_SUMS) return { ...figures, sessionsWithRequests: summary.sessions, sessionSums: null };
+  return {
+    ...figures,
+    sessionsWithRequests: summary.sessions,
+    costPerSession: summary.sessions === 0 ? null : figures.costUsd / summary.sessions,
+    sessionSums: { errorsSquared: summary.sessionErrorsSquared, errorsTimesRequests: summary.sessionErrorsTimesRequests, requestsSquared: summary.sessionRequestsSquared },
+  };
+}
+
 /** The window's metrics.snapshot payloads (one per role), as the aggregator emits them. */
 export function snapshotPayloads(environment: string, agent: string, startMs: number, endMs: number, versions: readonly SummaryOfVersion[]): MetricsSnapshotPayload[] {
   const keyed: KeyedFigures<VersionKey>[] = versions
     .filter((v) => v.summary.requests > 0)
     .map((v) => {
       const acc = accumulatorOf(v);
-      return { key: { environment, agent, versionId: v.versionId, role: v.role }, figures: figuresOf(acc), latency: acc.latencyMs.toJSON() };
+      return { key: { environment, agent, versionId: v.versionId, role: v.role }, figures: figuresWithSessions(figuresOf(acc), v.summary), latency: acc.latencyMs.toJSON() };
     });
   return metricsSnapshotPayloads({ startMs, endMs, versions: keyed });
 }

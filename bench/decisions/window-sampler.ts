@@ -15,6 +15,10 @@ export interface VersionBehaviour {
   latency: { median: number; sigma: number; shiftMs: number };
   /** Violations per request, by policy name (at most one per request and policy). */
   policies: Record<string, number>;
+  /** Requests of one session within a window (sessions are cut at window ends, as the aggregator sees them). */
+  sessionLength: number;
+  /** Errors clustered in sessions: this share of sessions fails at `errorRate` (the others less, keeping the mean). */
+  degradedSessions?: { share: number; errorRate: number };
 }
 
 export interface WindowSummary {
@@ -25,6 +29,11 @@ export interface WindowSummary {
   /** Count per latency support point (index into LatencySupport.valuesMs). */
   latencyCounts: Float64Array;
   violations: Record<string, number>;
+  sessions: number;
+  /** Σ over sessions of errors², errors × requests, requests² (what the aggregator's session tallies give). */
+  sessionErrorsSquared: number;
+  sessionErrorsTimesRequests: number;
+  sessionRequestsSquared: number;
 }
 
 /** Fixed latency values standing for quantile bins: coarse in the body, fine in the tail (the p99 gates live there). */
@@ -120,7 +129,7 @@ export class WindowSampler {
 
   sample(rng: Prng, requests: number): WindowSummary {
     const b = this.behaviour;
-    const errors = binomial(rng, requests, b.errorRate);
+    const sessions = this.sampleSessions(rng, requests);
     const [costSum, costSquares] = this.sampleCost(rng, requests);
     const latencyCounts = new Float64Array(this.support.valuesMs.length);
     let left = requests;
@@ -134,7 +143,30 @@ export class WindowSampler {
     }
     const violations: Record<string, number> = {};
     for (const [policy, rate] of Object.entries(b.policies)) violations[policy] = binomial(rng, requests, rate);
-    return { requests, errors, costSum, costSquares, latencyCounts, violations };
+    return { requests, costSum, costSquares, latencyCounts, violations, ...sessions };
+  }
+
+  /** Sessions of `sessionLength` requests (the last one shorter) and their errors. */
+  private sampleSessions(rng: Prng, requests: number) {
+    const { sessionLength, errorRate, degradedSessions } = this.behaviour;
+    const degraded = degradedSessions ?? { share: 0, errorRate };
+    const healthyRate = (errorRate - degraded.share * degraded.errorRate) / (1 - degraded.share);
+    let errors = 0;
+    let sessions = 0;
+    let sessionErrorsSquared = 0;
+    let sessionErrorsTimesRequests = 0;
+    let sessionRequestsSquared = 0;
+    for (let left = requests; left > 0; left -= sessionLength) {
+      const n = Math.min(sessionLength, left);
+      const rate = degraded.share > 0 && rng.chance(degraded.share) ? degraded.errorRate : healthyRate;
+      const e = binomial(rng, n, rate);
+      sessions++;
+      errors += e;
+      sessionErrorsSquared += e * e;
+      sessionErrorsTimesRequests += e * n;
+      sessionRequestsSquared += n * n;
+    }
+    return { errors, sessions, sessionErrorsSquared, sessionErrorsTimesRequests, sessionRequestsSquared };
   }
 
   private sampleCost(rng: Prng, n: number): [number, number] {

@@ -42,6 +42,8 @@ export interface MetricsAccumulatorJSON {
   costUsdSquares?: ExactSumJSON;
   /** Distinct sessionIds with ≥ 1 request, sorted. */
   sessionsWithRequests: string[];
+  /** [requests, errors] of each session in sessionsWithRequests, in the same order; absent in state written before it existed. */
+  sessionTallies?: number[];
   policyViolations: number;
   policyViolationsByPolicy: Record<string, number>;
   feedbackCount: number;
@@ -73,7 +75,10 @@ export class MetricsAccumulator {
   tokensOut = 0;
   readonly costUsd = new ExactSum();
   readonly costUsdSquares = new ExactSum();
-  readonly sessionsWithRequests = new Set<string>();
+  /** Sessions with ≥ 1 request → their requests and errors (the error rate's cluster-robust variance needs them). */
+  readonly sessionsWithRequests = new Map<string, SessionTally>();
+  /** False once state without tallies (written by an older version) was merged in: the session sums are then unknown. */
+  sessionsTallied = true;
   policyViolations = 0;
   readonly policyViolationsByPolicy = new Map<string, number>();
   feedbackCount = 0;
@@ -96,7 +101,11 @@ export class MetricsAccumulator {
     acc.tokensOut = json.tokensOut;
     acc.costUsd.merge(ExactSum.fromJSON(json.costUsd));
     if (json.costUsdSquares) acc.costUsdSquares.merge(ExactSum.fromJSON(json.costUsdSquares));
-    for (const sessionId of json.sessionsWithRequests) acc.sessionsWithRequests.add(sessionId);
+    const tallies = json.sessionTallies;
+    if (tallies === undefined) acc.sessionsTallied = json.sessionsWithRequests.length === 0;
+    json.sessionsWithRequests.forEach((sessionId, i) =>
+      acc.sessionsWithRequests.set(sessionId, { requests: tallies?.[2 * i] ?? 0, errors: tallies?.[2 * i + 1] ?? 0 }),
+    );
     acc.policyViolations = json.policyViolations;
     addCounts(acc.policyViolationsByPolicy, Object.entries(json.policyViolationsByPolicy));
     acc.feedbackCount = json.feedbackCount;
@@ -113,9 +122,10 @@ export class MetricsAccumulator {
 
   recordRequest(data: RequestCompletedData): void {
     this.requests++;
-    if (data.error !== null) {
+    const failed = data.error !== null;
+    if (failed) {
       this.errors++;
-      increment(this.errorsByKind, data.error.kind, 1);
+      increment(this.errorsByKind, data.error!.kind, 1);
     }
     const toolCalls = data.toolCalls;
     this.toolCalls += toolCalls.length;
@@ -125,7 +135,12 @@ export class MetricsAccumulator {
     this.tokensOut += data.tokensOut;
     this.costUsd.add(data.costUsd);
     this.costUsdSquares.add(data.costUsd * data.costUsd);
-    this.sessionsWithRequests.add(data.sessionId);
+    const tally = this.sessionsWithRequests.get(data.sessionId);
+    if (tally === undefined) this.sessionsWithRequests.set(data.sessionId, { requests: 1, errors: failed ? 1 : 0 });
+    else {
+      tally.requests++;
+      if (failed) tally.errors++;
+    }
     const violations = data.policyViolations;
     this.policyViolations += violations.length;
     for (let i = 0; i < violations.length; i++) increment(this.policyViolationsByPolicy, violations[i].policy, 1);
@@ -163,7 +178,15 @@ export class MetricsAccumulator {
     this.tokensOut += other.tokensOut;
     this.costUsd.merge(other.costUsd);
     this.costUsdSquares.merge(other.costUsdSquares);
-    for (const sessionId of other.sessionsWithRequests) this.sessionsWithRequests.add(sessionId);
+    for (const [sessionId, theirs] of other.sessionsWithRequests) {
+      const mine = this.sessionsWithRequests.get(sessionId);
+      if (mine === undefined) this.sessionsWithRequests.set(sessionId, { requests: theirs.requests, errors: theirs.errors });
+      else {
+        mine.requests += theirs.requests;
+        mine.errors += theirs.errors;
+      }
+    }
+    this.sessionsTallied &&= other.sessionsTallied;
     this.policyViolations += other.policyViolations;
     addCounts(this.policyViolationsByPolicy, other.policyViolationsByPolicy);
     this.feedbackCount += other.feedbackCount;
@@ -208,7 +231,7 @@ export class MetricsAccumulator {
       tokensOut: this.tokensOut,
       costUsd: this.costUsd.toJSON(),
       costUsdSquares: this.costUsdSquares.toJSON(),
-      sessionsWithRequests: [...this.sessionsWithRequests].sort(),
+      ...sessionsJSON(this.sessionsWithRequests, this.sessionsTallied),
       policyViolations: this.policyViolations,
       policyViolationsByPolicy: sortedRecord(this.policyViolationsByPolicy),
       feedbackCount: this.feedbackCount,
@@ -220,6 +243,22 @@ export class MetricsAccumulator {
       late: this.late,
     };
   }
+}
+
+export interface SessionTally {
+  requests: number;
+  errors: number;
+}
+
+function sessionsJSON(sessions: ReadonlyMap<string, SessionTally>, tallied: boolean): Pick<MetricsAccumulatorJSON, 'sessionsWithRequests' | 'sessionTallies'> {
+  const ids = [...sessions.keys()].sort();
+  if (!tallied) return { sessionsWithRequests: ids };
+  const tallies: number[] = [];
+  for (const id of ids) {
+    const t = sessions.get(id)!;
+    tallies.push(t.requests, t.errors);
+  }
+  return { sessionsWithRequests: ids, sessionTallies: tallies };
 }
 
 function increment(counts: Map<string, number>, name: string, by: number): void {

@@ -41,6 +41,11 @@ export interface VersionFigures {
   costPerRequestStdDev: number | null;
   /** Distinct sessionIds with ≥ 1 request in the span. */
   sessionsWithRequests: number;
+  /**
+   * Sums over those sessions of errors², errors × requests and requests² (within the span): with them a gate computes
+   * the error rate's cluster-robust variance, since requests of one session are correlated. Null when unknown.
+   */
+  sessionSums: { errorsSquared: number; errorsTimesRequests: number; requestsSquared: number } | null;
   /** costUsd / sessionsWithRequests: spend per session active in the span (a long session is split across spans). */
   costPerSession: number | null;
   policyViolations: { total: number; byPolicy: Record<string, number> };
@@ -86,6 +91,7 @@ export function figuresOf(acc: MetricsAccumulator): VersionFigures {
     costPerRequest: ratio(cost, acc.requests),
     costPerRequestStdDev: sampleStdDev(acc.requests, cost, acc.costUsdSquares.value()),
     sessionsWithRequests: acc.sessionsWithRequests.size,
+    sessionSums: sessionSumsOf(acc),
     costPerSession: ratio(cost, acc.sessionsWithRequests.size),
     policyViolations: { total: acc.policyViolations, byPolicy: sortedRecord(acc.policyViolationsByPolicy) },
     feedback: { count: acc.feedbackCount, mean: ratio(acc.feedbackScoreSum.value(), acc.feedbackCount) },
@@ -95,6 +101,19 @@ export function figuresOf(acc: MetricsAccumulator): VersionFigures {
     liveSessions: acc.liveSessions,
     late: acc.late,
   };
+}
+
+function sessionSumsOf(acc: MetricsAccumulator): VersionFigures['sessionSums'] {
+  if (!acc.sessionsTallied) return null;
+  let errorsSquared = 0;
+  let errorsTimesRequests = 0;
+  let requestsSquared = 0;
+  for (const t of acc.sessionsWithRequests.values()) {
+    errorsSquared += t.errors * t.errors;
+    errorsTimesRequests += t.errors * t.requests;
+    requestsSquared += t.requests * t.requests;
+  }
+  return { errorsSquared, errorsTimesRequests, requestsSquared };
 }
 
 function sampleStdDev(n: number, sum: number, sumOfSquares: number): number | null {
@@ -140,6 +159,11 @@ export function flattenFigures(f: VersionFigures): Record<string, number> {
   put('costPerRequest', f.costPerRequest);
   put('costPerRequestStdDev', f.costPerRequestStdDev);
   put('sessionsWithRequests', f.sessionsWithRequests);
+  if (f.sessionSums !== null) {
+    put('sessionErrorsSquared', f.sessionSums.errorsSquared);
+    put('sessionErrorsTimesRequests', f.sessionSums.errorsTimesRequests);
+    put('sessionRequestsSquared', f.sessionSums.requestsSquared);
+  }
   put('costPerSession', f.costPerSession);
   put('policyViolations', f.policyViolations.total);
   for (const [policy, n] of Object.entries(f.policyViolations.byPolicy)) put(`policyViolations.${policy}`, n);

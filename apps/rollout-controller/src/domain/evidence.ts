@@ -22,6 +22,12 @@ export interface VersionEvidence {
   beyondIncreaseP99: number;
   /** Requests of the windows in which the increase threshold existed (the denominator of beyondIncreaseP99). */
   increaseP99Requests: number;
+  /** Per-session sums (Σ errors², Σ errors·requests, Σ requests²) and the requests they cover: the error rate's design effect. */
+  sessionErrorsSquared: number;
+  sessionErrorsTimesRequests: number;
+  sessionRequestsSquared: number;
+  sessionTalliedRequests: number;
+  sessionTalliedErrors: number;
   /** Violations of critical policies. */
   criticalViolations: number;
   /** Violations of compared policies. */
@@ -54,6 +60,11 @@ export const emptyVersionEvidence = (): VersionEvidence => ({
   beyondAbsoluteP99: 0,
   beyondIncreaseP99: 0,
   increaseP99Requests: 0,
+  sessionErrorsSquared: 0,
+  sessionErrorsTimesRequests: 0,
+  sessionRequestsSquared: 0,
+  sessionTalliedRequests: 0,
+  sessionTalliedErrors: 0,
   criticalViolations: 0,
   comparedViolations: 0,
 });
@@ -85,6 +96,16 @@ export function versionEvidenceOf(figures: Figures | undefined, latency: Latency
     evidence.costRequests = requests;
     evidence.costSum = mean * requests;
     evidence.costSquares = (requests - 1) * sd * sd + requests * mean * mean;
+  }
+  const errorsSquared = finite(figures, 'sessionErrorsSquared');
+  const errorsTimesRequests = finite(figures, 'sessionErrorsTimesRequests');
+  const requestsSquared = finite(figures, 'sessionRequestsSquared');
+  if (errorsSquared !== undefined && errorsTimesRequests !== undefined && requestsSquared !== undefined) {
+    evidence.sessionErrorsSquared = errorsSquared;
+    evidence.sessionErrorsTimesRequests = errorsTimesRequests;
+    evidence.sessionRequestsSquared = requestsSquared;
+    evidence.sessionTalliedRequests = requests;
+    evidence.sessionTalliedErrors = evidence.errors;
   }
   if (latency && latency.count > 0) {
     evidence.latencyRequests = latency.count;
@@ -153,6 +174,11 @@ export function addVersionEvidence(a: VersionEvidence, b: VersionEvidence): Vers
     beyondAbsoluteP99: a.beyondAbsoluteP99 + b.beyondAbsoluteP99,
     beyondIncreaseP99: a.beyondIncreaseP99 + b.beyondIncreaseP99,
     increaseP99Requests: a.increaseP99Requests + b.increaseP99Requests,
+    sessionErrorsSquared: a.sessionErrorsSquared + b.sessionErrorsSquared,
+    sessionErrorsTimesRequests: a.sessionErrorsTimesRequests + b.sessionErrorsTimesRequests,
+    sessionRequestsSquared: a.sessionRequestsSquared + b.sessionRequestsSquared,
+    sessionTalliedRequests: a.sessionTalliedRequests + b.sessionTalliedRequests,
+    sessionTalliedErrors: a.sessionTalliedErrors + b.sessionTalliedErrors,
     criticalViolations: a.criticalViolations + b.criticalViolations,
     comparedViolations: a.comparedViolations + b.comparedViolations,
   };
@@ -168,6 +194,22 @@ export function addWindow(stage: StageEvidence, window: WindowEvidence, logEValu
     baseline: window.baseline ? addVersionEvidence(stage.baseline, window.baseline) : stage.baseline,
     maxLogEValue,
   };
+}
+
+/**
+ * The error rate's design effect over the stage: the cluster-robust variance Σ_s (e_s − p̂·n_s)² over sessions
+ * (requests of one session are correlated: a broken tool fails every request of the session) divided by the
+ * binomial n·p̂(1 − p̂), at least 1. The exact tests then run on the effective counts k/deff of n/deff (Kish).
+ * Sessions are cut at window ends, so correlation across windows is not seen. 1 without per-session sums.
+ */
+export function errorDesignEffect(v: VersionEvidence): number {
+  const n = v.sessionTalliedRequests;
+  if (n <= 0) return 1;
+  const p = v.sessionTalliedErrors / n;
+  const binomial = n * p * (1 - p);
+  if (!(binomial > 0)) return 1;
+  const cluster = v.sessionErrorsSquared - 2 * p * v.sessionErrorsTimesRequests + p * p * v.sessionRequestsSquared;
+  return Math.max(1, cluster / binomial);
 }
 
 /**

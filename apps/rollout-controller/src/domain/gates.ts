@@ -3,6 +3,7 @@ import {
   coarseQuantile,
   countBeyond,
   emptyStageEvidence,
+  errorDesignEffect,
   versionEvidenceOf,
   type StageEvidence,
   type VersionEvidence,
@@ -174,11 +175,19 @@ function verdictOf(c: Context, gate: string, judged: Judged, enoughSamples: bool
 
 const formatAlpha = (alpha: number): string => alpha.toPrecision(2);
 
+/** Errors and requests as independent trials: the counts divided by the design effect of session clustering. */
+function effectiveErrors(v: VersionEvidence): { successes: number; trials: number; designEffect: number } {
+  const designEffect = errorDesignEffect(v);
+  return { successes: v.errors / designEffect, trials: v.requests / designEffect, designEffect };
+}
+
+const clustering = (deff: number) => (deff > 1.005 ? `; sessions cluster errors (design effect ${deff.toFixed(2)})` : '');
+
 function errorRateAbsolute(c: Context, candidate: VersionEvidence): Verdict {
   const limit = c.t.errorRate.absoluteMax;
-  const { requests: n, errors: k } = candidate;
-  if (n === 0) return noData(c, GATE.errorRateAbsolute, limit);
-  const measured = k / n;
+  if (candidate.requests === 0) return noData(c, GATE.errorRateAbsolute, limit);
+  const measured = candidate.errors / candidate.requests;
+  const { successes: k, trials: n, designEffect } = effectiveErrors(candidate);
   return verdictOf(
     c,
     GATE.errorRateAbsolute,
@@ -186,12 +195,12 @@ function errorRateAbsolute(c: Context, candidate: VersionEvidence): Verdict {
       status: measured <= limit ? 'passed' : 'inconclusive',
       measured,
       limit,
-      samples: n,
+      samples: candidate.requests,
       logE: logEvidenceAbove(k, n, limit, priorAround(limit)),
       method: 'beta-binomial-confidence-sequence',
-      tested: `error rate ≤ ${limit}`,
+      tested: `error rate ≤ ${limit}${clustering(designEffect)}`,
     },
-    n >= c.minSamples,
+    candidate.requests >= c.minSamples,
   );
 }
 
@@ -208,12 +217,17 @@ function proportionIncrease(
   margin: number,
   priorRate: number,
   what: string,
+  designEffects: { candidate: number; baseline: number } = { candidate: 1, baseline: 1 },
 ): Verdict {
-  const { successes: k, trials: n } = candidate;
-  if (n === 0) return noData(c, gate, margin);
+  const requests = candidate.trials;
+  if (requests === 0) return noData(c, gate, margin);
   const baselineRate = baseline.trials > 0 ? baseline.successes / baseline.trials : 0;
   const limit = baselineRate + margin;
-  const measured = k / n;
+  const measured = candidate.successes / requests;
+  const k = candidate.successes / designEffects.candidate;
+  const n = requests / designEffects.candidate;
+  const baselineRequests = baseline.trials;
+  baseline = { successes: baseline.successes / designEffects.baseline, trials: baseline.trials / designEffects.baseline };
   const alphaBaseline = c.alphaOf(gate) * BASELINE_ALPHA_SHARE;
   const alphaCandidate = c.alphaOf(gate) - alphaBaseline;
   const passed = measured <= limit;
@@ -227,14 +241,14 @@ function proportionIncrease(
       measured,
       limit,
       baseline: baselineRate,
-      samples: n,
-      baselineSamples: baseline.trials,
+      samples: requests,
+      baselineSamples: baselineRequests,
       logE: passed ? 0 : logEvidenceAbove(k, n, tested, priorAround(priorRate)),
       method: 'beta-binomial-confidence-sequence',
       alpha: alphaCandidate,
-      tested: `${what} ≤ ${passed ? `baseline + ${margin}` : `${tested.toPrecision(4)} (baseline's upper bound ${baselineUpper.toPrecision(4)} + ${margin})`}`,
+      tested: `${what} ≤ ${passed ? `baseline + ${margin}` : `${tested.toPrecision(4)} (baseline's upper bound ${baselineUpper.toPrecision(4)} + ${margin})`}${clustering(Math.max(designEffects.candidate, designEffects.baseline))}`,
     },
-    n >= c.minSamples && baseline.trials >= c.minSamples,
+    requests >= c.minSamples && baselineRequests >= c.minSamples,
   );
 }
 
@@ -247,6 +261,7 @@ function errorRateIncrease(c: Context, candidate: VersionEvidence, baseline: Ver
     c.t.errorRate.maxIncrease,
     c.t.errorRate.absoluteMax,
     'error rate',
+    { candidate: errorDesignEffect(candidate), baseline: errorDesignEffect(baseline) },
   );
 }
 

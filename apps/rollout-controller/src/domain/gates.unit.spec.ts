@@ -164,3 +164,18 @@ describe('p99 gates test the tail share, not one noisy p99', () => {
     expect(judge({ p99LatencyMs: 2_500 }, 'none', false)[GATE.p99Absolute]!.status).toBe('inconclusive');
   });
 });
+
+describe('session clustering', () => {
+  it('errors clustered in sessions count as fewer independent trials: the same counts are weaker evidence', () => {
+    const independent = { requests: 2000, errors: 240, errorRate: 0.12, sessionErrorsSquared: 240 + 0, sessionErrorsTimesRequests: 240, sessionRequestsSquared: 2000 };
+    // the same 240 errors packed into 48 sessions of 5 requests each (every request of a broken session fails)
+    const clustered = { ...independent, sessionErrorsSquared: 48 * 25, sessionErrorsTimesRequests: 48 * 25, sessionRequestsSquared: 400 * 25 };
+    const baseline = withErrors(20_000, 0.02);
+    const a = judge({ ...base, ...independent }, baseline)[GATE.errorRateIncrease]!;
+    const b = judge({ ...base, ...clustered }, baseline)[GATE.errorRateIncrease]!;
+    expect(a.measured).toBe(b.measured);
+    expect(b.evidence!.logEValue!).toBeLessThan(a.evidence!.logEValue!);
+    expect(b.evidence!.tested).toContain('design effect');
+    expect(a.evidence!.tested).not.toContain('design effect');
+  });
+});
