@@ -1,5 +1,5 @@
-import { ConcurrencyError, type PostgresEventStore, type StoredEvent } from '@iris/event-store';
-import { decide, evolve, evolveAll, initialState, type RolloutAggregateState, type RolloutCommand, type RolloutEvent } from './domain';
+import { CommandHandler, ConcurrencyError, type PostgresEventStore, type StoredEvent } from '@iris/event-store';
+import { decide, evolve, initialState, type RolloutAggregateState, type RolloutCommand, type RolloutEvent } from './domain';
 import { StaleRolloutVersionError } from './errors';
 import { fromStored, isDomainEvent, rolloutStreamId, toLogEntries } from './rollout-log';
 import type { VersionCatalog } from './version-catalog';
@@ -21,56 +21,48 @@ export interface ExecuteResult extends LoadedRollout {
   events: RolloutEvent[];
 }
 
-const MAX_ATTEMPTS = 8;
-
 /**
- * Runs decider commands against the event log: load (incrementally, from a per-agent cache), decide,
- * append with the version read. A concurrent writer makes the append fail; the command is then decided
- * again on the fresh state — unless the caller pinned a version, in which case it gets a conflict.
+ * Runs decider commands against the event log through the event store's CommandHandler: load (incrementally,
+ * from a per-stream cache), decide, append with the version read, decide again on a concurrency conflict —
+ * unless the caller pinned a version, in which case it gets StaleRolloutVersionError (409).
  */
 export class RolloutCommandHandler {
-  private readonly cache = new Map<string, LoadedRollout>();
+  private readonly commands: CommandHandler<RolloutAggregateState>;
 
   constructor(
     private readonly store: PostgresEventStore,
     private readonly catalog: VersionCatalog,
     readonly environment: string,
-  ) {}
+  ) {
+    this.commands = new CommandHandler(store, { initialState, evolve: evolveStored, cacheStates: true });
+  }
 
   /** Agents this instance has seen (for scheduled ticks). */
   knownAgents(): string[] {
-    return [...this.cache.keys()];
+    const prefix = rolloutStreamId(this.environment, '');
+    return this.commands.cachedStreams().map((streamId) => streamId.slice(prefix.length));
   }
 
-  async load(agent: string): Promise<LoadedRollout> {
-    const streamId = rolloutStreamId(this.environment, agent);
-    const cached = this.cache.get(agent) ?? { state: initialState(), version: 0n };
-    const { events } = await this.store.readStream(streamId, { from: cached.version + 1n });
-    if (events.length === 0 && this.cache.has(agent)) return cached;
-    const loaded = fold(cached, events);
-    this.cache.set(agent, loaded);
-    return loaded;
+  load(agent: string): Promise<LoadedRollout> {
+    return this.commands.load(rolloutStreamId(this.environment, agent));
   }
 
   async execute(agent: string, command: RolloutCommand, options: ExecuteOptions = {}): Promise<ExecuteResult> {
     const streamId = rolloutStreamId(this.environment, agent);
-    for (let attempt = 1; ; attempt++) {
-      const current = await this.load(agent);
-      if (options.expectedVersion !== undefined && current.version !== options.expectedVersion)
-        throw new StaleRolloutVersionError(agent, options.expectedVersion, current.version);
-      const events = decide(command, current.state);
-      if (events.length === 0) return { ...current, events };
-      const entries = toLogEntries(events, { environment: this.environment, agent, streamId, causationId: options.causationId }, this.catalog);
-      try {
-        const result = await this.store.appendToStream(streamId, entries, { expectedVersion: current.version });
-        const next = { state: evolveAll(current.state, events), version: result.nextExpectedVersion };
-        this.cache.set(agent, next);
-        return { ...next, events };
-      } catch (error) {
-        if (!(error instanceof ConcurrencyError)) throw error;
-        if (options.expectedVersion !== undefined) throw new StaleRolloutVersionError(agent, options.expectedVersion, error.actual);
-        if (attempt >= MAX_ATTEMPTS) throw error;
-      }
+    const context = { environment: this.environment, agent, streamId, causationId: options.causationId };
+    try {
+      const { state, version, result } = await this.commands.handle(
+        streamId,
+        (current) => {
+          const events = decide(command, current);
+          return { events: toLogEntries(events, context, this.catalog), result: events };
+        },
+        { expectedVersion: options.expectedVersion },
+      );
+      return { state, version, events: result };
+    } catch (error) {
+      if (error instanceof ConcurrencyError && options.expectedVersion !== undefined) throw new StaleRolloutVersionError(agent, options.expectedVersion, error.actual);
+      throw error;
     }
   }
 
@@ -90,8 +82,12 @@ export function fold(from: LoadedRollout, stored: readonly StoredEvent[]): Loade
   let state = from.state;
   let version = from.version;
   for (const entry of stored) {
-    if (isDomainEvent(entry)) state = evolve(state, fromStored(entry));
+    state = evolveStored(state, entry);
     version = entry.streamPosition;
   }
   return { state, version };
+}
+
+function evolveStored(state: RolloutAggregateState, stored: StoredEvent): RolloutAggregateState {
+  return isDomainEvent(stored) ? evolve(state, fromStored(stored)) : state;
 }

@@ -14,3 +14,13 @@ export { EventStoreSubscription, type SubscriptionOptions } from './subscription
 export { OutboxRelay, type OutboxRelayOptions } from './outbox-relay';
 export { loadCheckpoint, storeCheckpoint } from './checkpoints';
 export type { SqlQueryable } from './sql';
+export {
+  CommandHandler,
+  ConcurrencyRetriesExhaustedError,
+  type CommandHandlerOptions,
+  type Decision,
+  type EventStreamStore,
+  type HandleOptions,
+  type HandleResult,
+  type StreamState,
+} from './command-handler';

@@ -1,10 +1,12 @@
 import { BadRequestException, Controller, Get, INestApplication, Module, Param } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ConcurrencyError } from '@iris/event-store';
+import { ConcurrencyError, ConcurrencyRetriesExhaustedError } from '@iris/event-store';
 import { RetryLaterFilter } from './retry-later.filter';
 
 const failures: Record<string, () => unknown> = {
   conflicts: () => new ConcurrencyError('rollout-production-support-bot', 7n, 9n),
+  /** What the event store's CommandHandler throws when a command lost every attempt. */
+  exhausted: () => new ConcurrencyRetriesExhaustedError(new ConcurrencyError('agent-support-bot', 3n, 4n), 8),
   database: () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
   serialization: () => Object.assign(new Error('could not serialize access due to concurrent update'), { code: '40001' }),
   client: () => new BadRequestException({ statusCode: 400, message: 'Invalid request body' }),
@@ -36,6 +38,7 @@ describe('RetryLaterFilter (as every service registers it)', () => {
 
   it.each([
     ['conflicts', 'CONFLICT_RETRIES_EXHAUSTED', '1'],
+    ['exhausted', 'CONFLICT_RETRIES_EXHAUSTED', '1'],
     ['database', 'DEPENDENCY_UNAVAILABLE', '5'],
     ['serialization', 'DEPENDENCY_UNAVAILABLE', '5'],
   ])('%s → 503 with Retry-After and the reason', async (kind, code, retryAfter) => {

@@ -20,8 +20,6 @@ export function httpStatusOf(code: RegistryErrorCode): HttpStatus {
       return HttpStatus.PAYLOAD_TOO_LARGE;
     case 'UNSUPPORTED_MEDIA_TYPE':
       return HttpStatus.UNSUPPORTED_MEDIA_TYPE;
-    case 'CONTENTION':
-      return HttpStatus.SERVICE_UNAVAILABLE;
     default: {
       const unreachable: never = code;
       throw new Error(`unmapped registry error ${String(unreachable)}`);
@@ -36,7 +34,6 @@ const REASON_PHRASES: Partial<Record<HttpStatus, string>> = {
   [HttpStatus.UNPROCESSABLE_ENTITY]: 'Unprocessable Entity',
   [HttpStatus.PAYLOAD_TOO_LARGE]: 'Payload Too Large',
   [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: 'Unsupported Media Type',
-  [HttpStatus.SERVICE_UNAVAILABLE]: 'Service Unavailable',
 };
 
 /** `{ statusCode, error, code, message, issues?, reasons?, conflictingVersion? }`. */
@@ -45,7 +42,6 @@ export class RegistryErrorFilter implements ExceptionFilter<RegistryError> {
   catch(error: RegistryError, host: ArgumentsHost): void {
     const status = httpStatusOf(error.code);
     const response = host.switchToHttp().getResponse<Response>();
-    if (status === HttpStatus.SERVICE_UNAVAILABLE) response.setHeader('retry-after', '1');
     response.status(status).json({ statusCode: status, error: REASON_PHRASES[status], code: error.code, message: error.message, ...error.details });
   }
 }

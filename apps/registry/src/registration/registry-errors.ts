@@ -17,9 +17,7 @@ export type RegistryErrorCode =
   /** The requested label moves less than the diff with the previous version requires. */
   | 'BUMP_TOO_SMALL'
   /** The version would not fit in one Kafka message. */
-  | 'TOO_LARGE'
-  /** Other writers kept winning the race on the agent's stream; the client may retry. */
-  | 'CONTENTION';
+  | 'TOO_LARGE';
 
 export interface RegistryErrorDetails {
   issues?: readonly AgentVersionIssue[];
