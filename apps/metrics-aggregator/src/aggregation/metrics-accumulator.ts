@@ -75,8 +75,11 @@ export class MetricsAccumulator {
   tokensOut = 0;
   readonly costUsd = new ExactSum();
   readonly costUsdSquares = new ExactSum();
-  /** Sessions with ≥ 1 request → their requests and errors (the error rate's cluster-robust variance needs them). */
-  readonly sessionsWithRequests = new Map<string, SessionTally>();
+  /**
+   * Sessions with ≥ 1 request → their requests and errors, packed in one number (requests · 2^26 + errors: no
+   * allocation on the hot path); the error rate's cluster-robust variance needs them. See sessionTally().
+   */
+  readonly sessionsWithRequests = new Map<string, number>();
   /** False once state without tallies (written by an older version) was merged in: the session sums are then unknown. */
   sessionsTallied = true;
   policyViolations = 0;
@@ -104,7 +107,7 @@ export class MetricsAccumulator {
     const tallies = json.sessionTallies;
     if (tallies === undefined) acc.sessionsTallied = json.sessionsWithRequests.length === 0;
     json.sessionsWithRequests.forEach((sessionId, i) =>
-      acc.sessionsWithRequests.set(sessionId, { requests: tallies?.[2 * i] ?? 0, errors: tallies?.[2 * i + 1] ?? 0 }),
+      acc.sessionsWithRequests.set(sessionId, (tallies?.[2 * i] ?? 0) * SESSION_REQUEST + (tallies?.[2 * i + 1] ?? 0)),
     );
     acc.policyViolations = json.policyViolations;
     addCounts(acc.policyViolationsByPolicy, Object.entries(json.policyViolationsByPolicy));
@@ -135,12 +138,8 @@ export class MetricsAccumulator {
     this.tokensOut += data.tokensOut;
     this.costUsd.add(data.costUsd);
     this.costUsdSquares.add(data.costUsd * data.costUsd);
-    const tally = this.sessionsWithRequests.get(data.sessionId);
-    if (tally === undefined) this.sessionsWithRequests.set(data.sessionId, { requests: 1, errors: failed ? 1 : 0 });
-    else {
-      tally.requests++;
-      if (failed) tally.errors++;
-    }
+    const sessions = this.sessionsWithRequests;
+    sessions.set(data.sessionId, (sessions.get(data.sessionId) ?? 0) + (failed ? SESSION_REQUEST + 1 : SESSION_REQUEST));
     const violations = data.policyViolations;
     this.policyViolations += violations.length;
     for (let i = 0; i < violations.length; i++) increment(this.policyViolationsByPolicy, violations[i].policy, 1);
@@ -178,14 +177,7 @@ export class MetricsAccumulator {
     this.tokensOut += other.tokensOut;
     this.costUsd.merge(other.costUsd);
     this.costUsdSquares.merge(other.costUsdSquares);
-    for (const [sessionId, theirs] of other.sessionsWithRequests) {
-      const mine = this.sessionsWithRequests.get(sessionId);
-      if (mine === undefined) this.sessionsWithRequests.set(sessionId, { requests: theirs.requests, errors: theirs.errors });
-      else {
-        mine.requests += theirs.requests;
-        mine.errors += theirs.errors;
-      }
-    }
+    for (const [sessionId, theirs] of other.sessionsWithRequests) this.sessionsWithRequests.set(sessionId, (this.sessionsWithRequests.get(sessionId) ?? 0) + theirs);
     this.sessionsTallied &&= other.sessionsTallied;
     this.policyViolations += other.policyViolations;
     addCounts(this.policyViolationsByPolicy, other.policyViolationsByPolicy);
@@ -245,17 +237,25 @@ export class MetricsAccumulator {
   }
 }
 
+/** One request in a packed session tally (errors take the low 26 bits: fewer than 67 million requests a session and span). */
+const SESSION_REQUEST = 2 ** 26;
+
 export interface SessionTally {
   requests: number;
   errors: number;
 }
 
-function sessionsJSON(sessions: ReadonlyMap<string, SessionTally>, tallied: boolean): Pick<MetricsAccumulatorJSON, 'sessionsWithRequests' | 'sessionTallies'> {
+export function sessionTally(packed: number): SessionTally {
+  const requests = Math.floor(packed / SESSION_REQUEST);
+  return { requests, errors: packed - requests * SESSION_REQUEST };
+}
+
+function sessionsJSON(sessions: ReadonlyMap<string, number>, tallied: boolean): Pick<MetricsAccumulatorJSON, 'sessionsWithRequests' | 'sessionTallies'> {
   const ids = [...sessions.keys()].sort();
   if (!tallied) return { sessionsWithRequests: ids };
   const tallies: number[] = [];
   for (const id of ids) {
-    const t = sessions.get(id)!;
+    const t = sessionTally(sessions.get(id)!);
     tallies.push(t.requests, t.errors);
   }
   return { sessionsWithRequests: ids, sessionTallies: tallies };

@@ -1,5 +1,5 @@
 import type { MetricsAccumulator } from './metrics-accumulator';
-import { sortedRecord } from './metrics-accumulator';
+import { sessionTally, sortedRecord } from './metrics-accumulator';
 
 /** Latency quantiles in milliseconds, within LATENCY_RELATIVE_ERROR (≤ 0.39 %); mean and max are exact. */
 export interface LatencyFigures {
@@ -108,7 +108,8 @@ function sessionSumsOf(acc: MetricsAccumulator): VersionFigures['sessionSums'] {
   let errorsSquared = 0;
   let errorsTimesRequests = 0;
   let requestsSquared = 0;
-  for (const t of acc.sessionsWithRequests.values()) {
+  for (const packed of acc.sessionsWithRequests.values()) {
+    const t = sessionTally(packed);
     errorsSquared += t.errors * t.errors;
     errorsTimesRequests += t.errors * t.requests;
     requestsSquared += t.requests * t.requests;
