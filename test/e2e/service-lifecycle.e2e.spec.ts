@@ -42,6 +42,7 @@ describe('a service process on real Kafka and PostgreSQL', () => {
   it.each([
     ['rollout-controller', 'ROLLOUT_TICK_INTERVAL_MS', 'fast'],
     ['metrics-aggregator', 'METRICS_ROLLING_VIEWS', '7s'],
+    ['metrics-aggregator', 'IRIS_AGGREGATOR_MAX_CLOCK_SKEW_MS', '5m'],
   ] as const)('stops start-up of the %s with 78 naming its own bad setting %s', async (name, variable, value) => {
     const service = spawnService(name, { ...serviceEnv(databaseUrl, 0), [variable]: value });
     running.push(service);

@@ -1,5 +1,5 @@
 import { Inject, Module, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
-import type { IrisConfig } from '@iris/config';
+import type { IrisConfig, MetricsAggregatorSettings } from '@iris/config';
 import { TOPICS } from '@iris/contracts';
 import type { PostgresEventStore } from '@iris/event-store';
 import type { ConsumerHealth, MessageBus } from '@iris/messaging';
@@ -7,11 +7,11 @@ import { JsonLogger } from '@iris/observability';
 import { CONSUMER_HEALTH, EVENT_STORE, IRIS_CONFIG, MESSAGE_BUS } from '@iris/runtime';
 import { DataSource } from 'typeorm';
 import { AggregatorMetrics } from './aggregator-metrics';
-import { AggregatorSettings, aggregatorSettingsOf } from './aggregator-settings';
+import { aggregatorSettingsOf } from './aggregator-settings';
 import { MetricsController } from './metrics.controller';
 import { PartitionStore } from './partition-store';
 import { SnapshotEmitter } from './snapshot-emitter';
-import { DEFAULT_MAX_CLOCK_SKEW_MS, TelemetryAggregator } from './telemetry-aggregator';
+import { TelemetryAggregator } from './telemetry-aggregator';
 import { METRICS_AGGREGATOR_SETTINGS } from './tokens';
 
 /** Consumes telemetry, checkpoints per-partition windows, emits metrics.snapshot events; serves figures. */
@@ -23,7 +23,7 @@ import { METRICS_AGGREGATOR_SETTINGS } from './tokens';
     {
       provide: PartitionStore,
       inject: [DataSource, METRICS_AGGREGATOR_SETTINGS],
-      useFactory: (dataSource: DataSource, settings: AggregatorSettings) => new PartitionStore(dataSource, settings.consumerGroup, TOPICS.telemetry.name),
+      useFactory: (dataSource: DataSource, settings: MetricsAggregatorSettings) => new PartitionStore(dataSource, settings.consumerGroup, TOPICS.telemetry.name),
     },
   ],
 })
@@ -35,7 +35,7 @@ export class MetricsAggregatorModule implements OnApplicationBootstrap, BeforeAp
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
     @Inject(EVENT_STORE) private readonly eventStore: PostgresEventStore,
     @Inject(IRIS_CONFIG) private readonly config: IrisConfig,
-    @Inject(METRICS_AGGREGATOR_SETTINGS) private readonly settings: AggregatorSettings,
+    @Inject(METRICS_AGGREGATOR_SETTINGS) private readonly settings: MetricsAggregatorSettings,
     private readonly dataSource: DataSource,
     private readonly store: PartitionStore,
     private readonly metrics: AggregatorMetrics,
@@ -50,7 +50,7 @@ export class MetricsAggregatorModule implements OnApplicationBootstrap, BeforeAp
     // A window closed in this process is emitted at once; partitions of other instances are polled (emitIntervalMs).
     this.aggregator = new TelemetryAggregator(this.bus, this.store, this.settings, this.metrics, this.logger, Date.now, {
       onWindowsCheckpointed: () => this.emitter?.wake(),
-      maxClockSkewMs: maxClockSkewMs(),
+      maxClockSkewMs: this.settings.maxClockSkewMs,
     });
     await this.aggregator.start();
     this.emitter.start();
@@ -61,13 +61,4 @@ export class MetricsAggregatorModule implements OnApplicationBootstrap, BeforeAp
     await this.aggregator?.stop();
     await this.emitter?.stop();
   }
-}
-
-/** IRIS_AGGREGATOR_MAX_CLOCK_SKEW_MS (default 5 min); TODO: move into the aggregator settings with the others. */
-function maxClockSkewMs(env = process.env): number {
-  const raw = env.IRIS_AGGREGATOR_MAX_CLOCK_SKEW_MS;
-  if (raw === undefined || raw === '') return DEFAULT_MAX_CLOCK_SKEW_MS;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`IRIS_AGGREGATOR_MAX_CLOCK_SKEW_MS must be an integer >= 0 (milliseconds), got ${JSON.stringify(raw)}`);
-  return value;
 }

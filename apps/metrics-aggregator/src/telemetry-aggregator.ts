@@ -21,7 +21,7 @@ export interface TelemetryAggregatorOptions {
   maxClockSkewMs?: number;
 }
 
-/** The metrics-aggregator service's default maxClockSkewMs (IRIS_AGGREGATOR_MAX_CLOCK_SKEW_MS). */
+/** The metrics-aggregator service's default maxClockSkewMs (IRIS_AGGREGATOR_MAX_CLOCK_SKEW_MS, read in libs/config). */
 export const DEFAULT_MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
 /** Telemetry topic records must be valid contract events of a telemetry type. */

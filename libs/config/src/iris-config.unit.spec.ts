@@ -45,9 +45,12 @@ describe('loadConfig', () => {
       maxBatchSize: 500,
       checkpointIntervalMs: 1_000,
       rollingViewsMs: [60_000, 300_000, 900_000],
+      maxClockSkewMs: 300_000,
     });
     const tuned = loadConfig('metrics-aggregator', { ...kafkaEnv, METRICS_WINDOW_MS: '1000', METRICS_ALLOWED_LATENESS_MS: '0', METRICS_ROLLING_VIEWS: 'none' }).metricsAggregator;
     expect(tuned).toMatchObject({ windowMs: 1_000, allowedLatenessMs: 0, idleAfterMs: 2_000, rollingViewsMs: [] });
+    expect(loadConfig('metrics-aggregator', { ...kafkaEnv, IRIS_AGGREGATOR_MAX_CLOCK_SKEW_MS: '0' }).metricsAggregator?.maxClockSkewMs).toBe(0);
+    expect(loadConfig('metrics-aggregator', { ...kafkaEnv, IRIS_AGGREGATOR_MAX_CLOCK_SKEW_MS: '60000' }).metricsAggregator?.maxClockSkewMs).toBe(60_000);
     expect(loadConfig('rollout-controller', { ...kafkaEnv, ROLLOUT_PROMOTE_FROM: 'staging', ROLLOUT_REQUIRE_REGISTERED: 'false' }).rolloutController).toMatchObject({ promoteFrom: 'staging', requireRegisteredVersions: false });
     // Other services neither read nor validate them.
     expect(loadConfig('registry', { ...kafkaEnv, ROLLOUT_TICK_INTERVAL_MS: 'x', METRICS_WINDOW_MS: 'x' })).toMatchObject({ rolloutController: undefined, metricsAggregator: undefined });
@@ -60,6 +63,8 @@ describe('loadConfig', () => {
     ['metrics-aggregator', { METRICS_MAX_BATCH: '0' }, 'METRICS_MAX_BATCH'],
     ['metrics-aggregator', { METRICS_ROLLING_VIEWS: '7s' }, 'METRICS_ROLLING_VIEWS'],
     ['metrics-aggregator', { METRICS_ROLLING_VIEWS: 'soon' }, 'METRICS_ROLLING_VIEWS'],
+    ['metrics-aggregator', { IRIS_AGGREGATOR_MAX_CLOCK_SKEW_MS: '5m' }, 'IRIS_AGGREGATOR_MAX_CLOCK_SKEW_MS'],
+    ['metrics-aggregator', { IRIS_AGGREGATOR_MAX_CLOCK_SKEW_MS: '-1' }, 'IRIS_AGGREGATOR_MAX_CLOCK_SKEW_MS'],
   ] as const)('stops the %s naming %j', (service, env, variable) => {
     expect(() => loadConfig(service, { ...kafkaEnv, ...env })).toThrow(ConfigError);
     expect(() => loadConfig(service, { ...kafkaEnv, ...env })).toThrow(new RegExp(`^Invalid configuration: ${variable} `));

@@ -30,6 +30,11 @@ export interface MetricsAggregatorSettings {
   checkpointIntervalMs: number;
   /** Rolling views emitted after each window, as spans in ms (default 1, 5 and 15 minutes). */
   rollingViewsMs: number[];
+  /**
+   * Largest accepted lead of a telemetry event's occurredAt over the aggregator's clock
+   * (`IRIS_AGGREGATOR_MAX_CLOCK_SKEW_MS`, default 5 min); an event further ahead is dead-lettered and counted.
+   */
+  maxClockSkewMs: number;
 }
 
 export function readRolloutControllerSettings(read: EnvReader): RolloutControllerSettings {
@@ -54,6 +59,7 @@ export function readMetricsAggregatorSettings(read: EnvReader): MetricsAggregato
     maxBatchSize: read.integer('METRICS_MAX_BATCH', 500, { min: 1, max: 100_000 }),
     checkpointIntervalMs: read.integer('METRICS_CHECKPOINT_INTERVAL_MS', 1_000, { min: 10, max: 600_000 }),
     rollingViewsMs: parseRollingViews(read.string('METRICS_ROLLING_VIEWS', '1m,5m,15m'), windowMs),
+    maxClockSkewMs: read.integer('IRIS_AGGREGATOR_MAX_CLOCK_SKEW_MS', 300_000, { min: 0, max: 31 * 24 * 3_600_000 }),
   };
 }
 
