@@ -155,13 +155,13 @@ export function formatRow(r: CaseResult): string {
 /** Markdown table of a run, for docs/rollouts.md. */
 export function markdownTable(result: DecisionsBenchResult): string {
   const lines = [
-    '| case | rolled back (95 % CI) | completed | held | completion h p50 / p95 | ≤ 1.2 × min | detection windows p50 / p90 (target) | exposure p50 / p90 |',
-    '|---|---|---|---|---|---|---|---|',
+    '| case | rolled back (95 % CI) | completed | held | completion h p50 / p95 | ≤ 1.2 × min | detection windows p50 / p90 (target) | exposure p50 / p90 | gates that failed |',
+    '|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of result.cases) {
     const [lo, hi] = r.rolledBackInterval95;
     lines.push(
-      `| ${r.name} | ${r.rolledBack} / ${r.rollouts} = ${pct(r.rolledBackRate)} (${pct(lo)}–${pct(hi)}) | ${r.completed} | ${r.held} | ${num(r.completionHours.median)} / ${num(r.completionHours.p95)} | ${pct(r.completedWithin12x)} | ${num(r.detectionWindows.median)} / ${num(r.detectionWindows.p90)}${r.detectionWindows.target ? ` (≤ ${r.detectionWindows.target})` : ''} | ${num(r.exposure.median)} / ${num(r.exposure.p90)} |`,
+      `| ${r.name} | ${r.rolledBack} / ${r.rollouts} = ${pct(r.rolledBackRate)} (${pct(lo)}–${pct(hi)}) | ${r.completed} | ${r.held} | ${num(r.completionHours.median)} / ${num(r.completionHours.p95)} | ${pct(r.completedWithin12x)} | ${num(r.detectionWindows.median)} / ${num(r.detectionWindows.p90)}${r.detectionWindows.target ? ` (≤ ${r.detectionWindows.target})` : ''} | ${num(r.exposure.median)} / ${num(r.exposure.p90)} | ${Object.entries(r.failedGates).map(([g, n]) => `${g} ${n}`).join(', ') || '—'} |`,
     );
   }
   return lines.join('\n');
