@@ -391,3 +391,24 @@ describe('idempotency', () => {
     given(paused).when(pause(1, {}, 'p1')).thenNothing();
   });
 });
+
+describe('sequential evidence over a stage', () => {
+  const modest = { requests: 200, errors: 20, errorRate: 0.1 };
+  const baseline = { ...HEALTHY, requests: 2000, errors: 20, errorRate: 0.01 };
+  const windows = (n: number) => Array.from({ length: n }, (_, i) => snapshot(i + 1, i, { v1: baseline, v2: { ...HEALTHY, ...modest } }));
+
+  it('a modest excess is inconclusive in one window; its accumulated evidence, rebuilt from the log, rolls back a few windows later', () => {
+    given(history(start(0))).when(windows(1)[0]!).thenMatches([{ type: 'SnapshotEvaluated', data: { verdicts: expect.arrayContaining([expect.objectContaining({ gate: 'errorRate.increase', status: 'inconclusive' })]) } }]);
+    const all = windows(8);
+    const rolledBackAt = all.findIndex((_, i) => given(history(start(0), ...all.slice(0, i))).when(all[i]!).stateAfter().rollout!.status === 'rolled-back');
+    expect(rolledBackAt).toBeGreaterThan(0);
+    // the evidence it rolled back on is the sum of the windows, as evolve rebuilt it from SnapshotEvaluated events
+    const before = given(history(start(0), ...all.slice(0, rolledBackAt))).state;
+    expect(before.rollout!.evidence).toMatchObject({ looks: rolledBackAt, candidate: { requests: 200 * rolledBackAt, errors: 20 * rolledBackAt } });
+  });
+
+  it('a stage change starts a new sequence', () => {
+    const state = given(history(start(0), ...windows(1), advance(2))).state;
+    expect(state.rollout!.evidence).toMatchObject({ looks: 0, candidate: { requests: 0 } });
+  });
+});
