@@ -7,7 +7,8 @@
  *
  * DECISIONS_ROLLOUTS (default 1,000) rollouts per case; DECISIONS_FULL_ROLLOUTS (default: the same) for the cases that run
  * full length (A/A, within tolerance: a few seconds of CPU each), DECISIONS_TOLERANCE_ROLLOUTS (default: the same) for the
- * within-tolerance ones alone; DECISIONS_WITHOUT_SESSION_SUMS=1 strips the session figures (ablation); DECISIONS_CASES a substring filter on case names;
+ * within-tolerance ones alone; DECISIONS_FIRST_ROLLOUT the index of the first rollout (a later run with the next seeds
+ * extends an earlier one); DECISIONS_WITHOUT_SESSION_SUMS=1 strips the session figures (ablation); DECISIONS_CASES a substring filter on case names;
  * DECISIONS_DOMAIN a compiled domain module to judge with instead of this tree's (e.g. an older commit's, for the
  * before/after table); DECISIONS_THREADS worker threads (default: the cores).
  */
@@ -58,12 +59,12 @@ if (!isMainThread && parentPort && (workerData as { decisionsWorker?: boolean })
   parentPort.postMessage(outcomes);
 }
 
-async function runCase(caseIndex: number, rollouts: number, threads: number, domainPath: string | undefined): Promise<RolloutOutcome[]> {
+async function runCase(caseIndex: number, rollouts: number, threads: number, domainPath: string | undefined, first = 0): Promise<RolloutOutcome[]> {
   const per = Math.ceil(rollouts / threads);
   const parts = await Promise.all(
     Array.from({ length: threads }, (_, t) => {
-      const from = t * per;
-      const to = Math.min(rollouts, from + per);
+      const from = first + t * per;
+      const to = Math.min(first + rollouts, from + per);
       if (from >= to) return Promise.resolve([] as RolloutOutcome[]);
       return new Promise<RolloutOutcome[]>((resolve, reject) => {
         const worker = new Worker(__filename, { workerData: { decisionsWorker: true, domainPath, caseIndex, from, to } });
@@ -120,6 +121,8 @@ export async function runDecisionsBench(options: { rollouts?: number; fullLength
   const rollouts = options.rollouts ?? Number(process.env.DECISIONS_ROLLOUTS ?? 1_000);
   const fullLength = options.fullLengthRollouts ?? Number(process.env.DECISIONS_FULL_ROLLOUTS ?? rollouts);
   const tolerance = Number(process.env.DECISIONS_TOLERANCE_ROLLOUTS ?? fullLength);
+  /** Index of the first rollout (to extend an earlier run with the next seeds: its results add up). */
+  const first = Number(process.env.DECISIONS_FIRST_ROLLOUT ?? 0);
   const filter = options.filter ?? process.env.DECISIONS_CASES;
   const domainPath = options.domainPath ?? process.env.DECISIONS_DOMAIN;
   const threads = options.threads ?? Number(process.env.DECISIONS_THREADS ?? availableParallelism());
@@ -130,7 +133,7 @@ export async function runDecisionsBench(options: { rollouts?: number; fullLength
     const c = all[i]!;
     if (filter && !c.scenario.name.includes(filter)) continue;
     const started = Date.now();
-    const outcomes = await runCase(i, c.kind === 'regression' ? rollouts : c.kind === 'a/a' ? fullLength : tolerance, threads, domainPath);
+    const outcomes = await runCase(i, c.kind === 'regression' ? rollouts : c.kind === 'a/a' ? fullLength : tolerance, threads, domainPath, first);
     const result = summarise(c, outcomes, (Date.now() - started) / 1000);
     cases.push(result);
     log(formatRow(result));
