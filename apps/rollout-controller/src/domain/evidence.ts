@@ -49,25 +49,31 @@ export interface StageEvidence {
   maxLogEValue: Record<string, number>;
 }
 
-export const emptyVersionEvidence = (): VersionEvidence => ({
-  requests: 0,
-  errors: 0,
-  costRequests: 0,
-  costSum: 0,
-  costSquares: 0,
-  latencyRequests: 0,
-  latency: [],
-  beyondAbsoluteP99: 0,
-  beyondIncreaseP99: 0,
-  increaseP99Requests: 0,
-  sessionErrorsSquared: 0,
-  sessionErrorsTimesRequests: 0,
-  sessionRequestsSquared: 0,
-  sessionTalliedRequests: 0,
-  sessionTalliedErrors: 0,
-  criticalViolations: 0,
-  comparedViolations: 0,
-});
+/** Every count and sum of VersionEvidence: windows add up field by field (the latency histogram merges). */
+const SUMMED = [
+  'requests',
+  'errors',
+  'costRequests',
+  'costSum',
+  'costSquares',
+  'latencyRequests',
+  'beyondAbsoluteP99',
+  'beyondIncreaseP99',
+  'increaseP99Requests',
+  'sessionErrorsSquared',
+  'sessionErrorsTimesRequests',
+  'sessionRequestsSquared',
+  'sessionTalliedRequests',
+  'sessionTalliedErrors',
+  'criticalViolations',
+  'comparedViolations',
+] as const satisfies ReadonlyArray<Exclude<keyof VersionEvidence, 'latency'>>;
+
+export function emptyVersionEvidence(): VersionEvidence {
+  const evidence = { latency: [] } as unknown as Record<string, unknown>;
+  for (const field of SUMMED) evidence[field] = 0;
+  return evidence as unknown as VersionEvidence;
+}
 
 export const emptyStageEvidence = (): StageEvidence => ({ looks: 0, candidate: emptyVersionEvidence(), baseline: emptyVersionEvidence(), maxLogEValue: {} });
 
@@ -163,25 +169,9 @@ function mergeSparse(a: readonly number[], b: readonly number[]): number[] {
 }
 
 export function addVersionEvidence(a: VersionEvidence, b: VersionEvidence): VersionEvidence {
-  return {
-    requests: a.requests + b.requests,
-    errors: a.errors + b.errors,
-    costRequests: a.costRequests + b.costRequests,
-    costSum: a.costSum + b.costSum,
-    costSquares: a.costSquares + b.costSquares,
-    latencyRequests: a.latencyRequests + b.latencyRequests,
-    latency: mergeSparse(a.latency, b.latency),
-    beyondAbsoluteP99: a.beyondAbsoluteP99 + b.beyondAbsoluteP99,
-    beyondIncreaseP99: a.beyondIncreaseP99 + b.beyondIncreaseP99,
-    increaseP99Requests: a.increaseP99Requests + b.increaseP99Requests,
-    sessionErrorsSquared: a.sessionErrorsSquared + b.sessionErrorsSquared,
-    sessionErrorsTimesRequests: a.sessionErrorsTimesRequests + b.sessionErrorsTimesRequests,
-    sessionRequestsSquared: a.sessionRequestsSquared + b.sessionRequestsSquared,
-    sessionTalliedRequests: a.sessionTalliedRequests + b.sessionTalliedRequests,
-    sessionTalliedErrors: a.sessionTalliedErrors + b.sessionTalliedErrors,
-    criticalViolations: a.criticalViolations + b.criticalViolations,
-    comparedViolations: a.comparedViolations + b.comparedViolations,
-  };
+  const sum: VersionEvidence = { ...a, latency: mergeSparse(a.latency, b.latency) };
+  for (const field of SUMMED) sum[field] = (a[field] ?? 0) + (b[field] ?? 0); // ?? 0: evidence recorded before a field existed
+  return sum;
 }
 
 /** The stage's evidence once a window is added (the window's verdicts carry the e-values reached). */
