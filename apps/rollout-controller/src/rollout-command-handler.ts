@@ -1,6 +1,7 @@
 import { CommandHandler, ConcurrencyError, type PostgresEventStore, type StoredEvent } from '@iris/event-store';
-import { decide, evolve, initialState, type RolloutAggregateState, type RolloutCommand, type RolloutEvent } from './domain';
-import { StaleRolloutVersionError } from './errors';
+import { decide, evolve, evolveAll, initialState, type RolloutAggregateState, type RolloutCommand, type RolloutEvent } from './domain';
+import { PromotionRequiredError, StaleRolloutVersionError, UnregisteredVersionError } from './errors';
+import type { PromotionLedger } from './promotion-ledger';
 import { fromStored, isDomainEvent, rolloutStreamId, toLogEntries } from './rollout-log';
 import type { VersionCatalog } from './version-catalog';
 
@@ -21,10 +22,25 @@ export interface ExecuteResult extends LoadedRollout {
   events: RolloutEvent[];
 }
 
+/** Rules the shell applies to a StartRollout before the decider sees it (they need the registry and other environments). */
+export interface StartRules {
+  /** Refuse versions the registry has not (yet) published (UnregisteredVersionError, 422). */
+  requireRegisteredVersions: boolean;
+  /** Environment promotion: the version must have completed a rollout upstream (PromotionRequiredError, 422). */
+  promotions: PromotionLedger | null;
+}
+
+/** Several decider commands decided on one state and appended at once, with what the caller gets back. */
+export interface CommandPlan<Result> {
+  commands: RolloutCommand[];
+  result: Result;
+}
+
 /**
  * Runs decider commands against the event log through the event store's CommandHandler: load (incrementally,
  * from a per-stream cache), decide, append with the version read, decide again on a concurrency conflict —
  * unless the caller pinned a version, in which case it gets StaleRolloutVersionError (409).
+ * A StartRollout passes the shell's start rules first (registered versions, environment promotion).
  */
 export class RolloutCommandHandler {
   private readonly commands: CommandHandler<RolloutAggregateState>;
@@ -33,6 +49,7 @@ export class RolloutCommandHandler {
     private readonly store: PostgresEventStore,
     private readonly catalog: VersionCatalog,
     readonly environment: string,
+    private readonly rules: StartRules = { requireRegisteredVersions: false, promotions: null },
   ) {
     this.commands = new CommandHandler(store, { initialState, evolve: evolveStored, cacheStates: true });
   }
@@ -48,22 +65,53 @@ export class RolloutCommandHandler {
   }
 
   async execute(agent: string, command: RolloutCommand, options: ExecuteOptions = {}): Promise<ExecuteResult> {
+    const admitted = command.type === 'StartRollout' ? this.admitStart(agent, command) : command;
+    const { result: _none, ...outcome } = await this.executePlan(agent, () => ({ commands: [admitted], result: undefined }), options);
+    return outcome;
+  }
+
+  /**
+   * Commands planned from the current state (e.g. one gate result per quality gate), decided one after the
+   * other on the state the previous ones lead to and appended in one atomic append: all or none.
+   */
+  async executePlan<Result>(agent: string, plan: (state: RolloutAggregateState) => CommandPlan<Result>, options: ExecuteOptions = {}): Promise<ExecuteResult & { result: Result }> {
     const streamId = rolloutStreamId(this.environment, agent);
     const context = { environment: this.environment, agent, streamId, causationId: options.causationId };
     try {
       const { state, version, result } = await this.commands.handle(
         streamId,
         (current) => {
-          const events = decide(command, current);
-          return { events: toLogEntries(events, context, this.catalog), result: events };
+          const { commands, result: planned } = plan(current);
+          const events: RolloutEvent[] = [];
+          let state = current;
+          for (const command of commands) {
+            const decided = decide(command, state);
+            state = evolveAll(state, decided);
+            events.push(...decided);
+          }
+          return { events: toLogEntries(events, context, this.catalog), result: { events, planned } };
         },
         { expectedVersion: options.expectedVersion },
       );
-      return { state, version, events: result };
+      return { state, version, events: result.events, result: result.planned };
     } catch (error) {
       if (error instanceof ConcurrencyError && options.expectedVersion !== undefined) throw new StaleRolloutVersionError(agent, options.expectedVersion, error.actual);
       throw error;
     }
+  }
+
+  /** Registered versions only (when required) and, with a promotion rule, the upstream completion as evidence. */
+  private admitStart(agent: string, command: Extract<RolloutCommand, { type: 'StartRollout' }>): RolloutCommand {
+    const { candidateVersionId, baselineVersionId } = command.data;
+    if (this.rules.requireRegisteredVersions) {
+      if (!this.catalog.has(agent, candidateVersionId)) throw new UnregisteredVersionError(agent, candidateVersionId, 'candidateVersionId');
+      if (baselineVersionId && !this.catalog.has(agent, baselineVersionId)) throw new UnregisteredVersionError(agent, baselineVersionId, 'baselineVersionId');
+    }
+    const { promotions } = this.rules;
+    if (!promotions) return command;
+    const promotedFrom = promotions.evidenceFor(agent, candidateVersionId);
+    if (!promotedFrom) throw new PromotionRequiredError(agent, candidateVersionId, promotions.fromEnvironment);
+    return { ...command, data: { ...command.data, promotedFrom } };
   }
 
   /** The aggregate's domain events with their stream positions (audit, replay). */

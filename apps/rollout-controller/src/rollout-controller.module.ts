@@ -27,8 +27,9 @@ import { VersionCatalog } from './version-catalog';
     { provide: VersionCatalog, useFactory: () => new VersionCatalog() },
     {
       provide: RolloutCommandHandler,
-      inject: [EVENT_STORE, VersionCatalog, IRIS_CONFIG],
-      useFactory: (store: PostgresEventStore, catalog: VersionCatalog, config: IrisConfig) => new RolloutCommandHandler(store, catalog, config.environment),
+      inject: [EVENT_STORE, VersionCatalog, IRIS_CONFIG, CONTROLLER_SETTINGS, PROMOTION_LEDGER],
+      useFactory: (store: PostgresEventStore, catalog: VersionCatalog, config: IrisConfig, settings: ControllerSettings, promotions: PromotionLedger | null) =>
+        new RolloutCommandHandler(store, catalog, config.environment, { requireRegisteredVersions: settings.requireRegisteredVersions, promotions }),
     },
   ],
 })
