@@ -32,7 +32,17 @@ export function buildOpenApiDocument() {
       '/v1/agents/{agent}/rollout/history': { get: { summary: 'Every decision of this agent\'s rollouts, in order (audit, replay).', security: [{ bearer: [] }], parameters: [agentParam], responses: ok('Events') } },
       '/v1/agents/{agent}/routing': { get: { summary: 'The routing table last decided (as published on iris.routing.v1).', security: [{ bearer: [] }], parameters: [agentParam], responses: ok('Routing table') } },
       '/v1/agents/{agent}/rollouts': {
-        post: { summary: 'Start a rollout of a candidate version.', security: [{ bearer: [] }], parameters: [agentParam, ifMatch], requestBody: body(StartRolloutSchema), responses: { ...ok('Started'), ...errors } },
+        post: {
+          summary: 'Start a rollout of a candidate version.',
+          description:
+            'On a fleet with an active version the candidate goes through the stages, behind the gates. On an empty fleet (the first version of an agent) the rollout completes at once: ' +
+            'the candidate becomes active with 100 % of the traffic, without stages or gates; give `baselineVersionId` instead to roll out against a version already serving outside Iris. ' +
+            'Stages must increase in traffic and the last must be 100 %.',
+          security: [{ bearer: [] }],
+          parameters: [agentParam, ifMatch],
+          requestBody: body(StartRolloutSchema),
+          responses: { '201': { description: 'Started (on an empty fleet: started and completed), or already started with this commandId (`applied: false`).', content: { 'application/json': {} } }, ...errors },
+        },
       },
       '/v1/agents/{agent}/rollout/advance': action('Advance to the next stage now.', ReasonOptionalSchema),
       '/v1/agents/{agent}/rollout/pause': action('Pause automatic progress (gates are still recorded).', ReasonRequiredSchema),

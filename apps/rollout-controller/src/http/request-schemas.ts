@@ -44,7 +44,7 @@ export const GatesSchema = z.strictObject({
 
 export const StartRolloutSchema = z.strictObject({
   candidateVersionId: id(),
-  baselineVersionId: id().optional().describe('Required only to adopt an existing deployment when the fleet is empty.'),
+  baselineVersionId: id().optional().describe('Defaults to the active version. On an empty fleet, omit it to adopt the candidate at once (the rollout completes immediately), or name a version already serving outside Iris to roll out against it.'),
   strategy: z.enum(['rainbow', 'canary', 'blue-green']).default('rainbow'),
   stages: z.array(StageSchema).min(1).max(20).optional(),
   gates: GatesSchema.optional(),
