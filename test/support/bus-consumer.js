@@ -1,8 +1,11 @@
-// A consumer process for crash tests: prints the id of every message it handled, one per line.
-// Run: node -r ./scripts/alias-loader.js test/support/bus-consumer.js  (env: KAFKA_BROKERS, TOPIC, GROUP)
+// A consumer process for crash tests. Prints, for every handler batch, one line `batch <partition> <count>` and then
+// one line `<partition> <offset> <id>` per message it handled.
+// Run: node -r ./scripts/alias-loader.js test/support/bus-consumer.js
+// (env: KAFKA_BROKERS, TOPIC, GROUP; MAX_BYTES_PER_PARTITION bounds one fetch, default kafkajs's 1 MiB)
 const { KafkaMessageBus, silentLogger } = require('@iris/messaging');
 
-const bus = new KafkaMessageBus({ connection: { brokers: process.env.KAFKA_BROKERS.split(','), clientId: 'crash-test' }, logger: silentLogger });
+const maxBytesPerPartition = process.env.MAX_BYTES_PER_PARTITION ? Number(process.env.MAX_BYTES_PER_PARTITION) : undefined;
+const bus = new KafkaMessageBus({ connection: { brokers: process.env.KAFKA_BROKERS.split(','), clientId: 'crash-test' }, logger: silentLogger, consumer: { maxBytesPerPartition } });
 bus
   .subscribe({
     topic: process.env.TOPIC,
@@ -11,7 +14,8 @@ bus
     maxBatchSize: 100,
     decode: (message) => JSON.parse(message.value.toString()),
     handleBatch: async (messages) => {
-      process.stdout.write(messages.map((m) => m.value.id).join('\n') + '\n');
+      const lines = [`batch ${messages[0].partition} ${messages.length}`, ...messages.map((m) => `${m.partition} ${m.offset} ${m.value.id}`)];
+      process.stdout.write(lines.join('\n') + '\n');
       await new Promise((resolve) => setTimeout(resolve, 20)); // slow enough to be killed mid-stream
     },
   })
