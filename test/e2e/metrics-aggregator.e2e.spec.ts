@@ -2,10 +2,24 @@ import { dlqTopic, TOPICS } from '@iris/contracts';
 import { generateTelemetry, summarizeTelemetry } from '@iris/agent-sim';
 import { createFreshDatabase, dropDatabase, uniqueName } from '@iris/testing';
 import { freePort, spawnService, ServiceProcess, stopServices } from '../support/service-process';
-import { countDeadLetters, ensureIrisTopics, followSnapshots, publishTelemetry, rollingSnapshots } from '../support/telemetry-stream';
+import { countDeadLetters, ensureIrisTopics, followSnapshots, groupAssignments, publishTelemetry, rollingSnapshots } from '../support/telemetry-stream';
 
 const adminUrl = () => process.env.IRIS_ADMIN_DATABASE_URL!;
 
+/** A counter of the aggregator's own /metrics (Prometheus text). */
+async function counterOf(port: number, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const match = new RegExp(`^${name} (\\d+)$`, 'm').exec(text);
+  return match ? Number(match[1]) : 0;
+}
+
+async function until(predicate: () => Promise<boolean>, timeoutMs: number, what: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 /**
  * A stream of two versions, event times starting just ahead of now (so no partition clock has passed them),
@@ -35,7 +49,7 @@ describe('metrics-aggregator on real Kafka and PostgreSQL', () => {
 
   let lastPort = 0;
   const start = async (group: string) => {
-    lastPort = await freePort();
+    const port = (lastPort = await freePort());
     const service = spawnService('metrics-aggregator', {
       IRIS_MODE: 'kafka',
       KAFKA_BROKERS: process.env.KAFKA_BROKERS,
@@ -51,7 +65,7 @@ describe('metrics-aggregator on real Kafka and PostgreSQL', () => {
       KAFKA_SESSION_TIMEOUT_MS: '6000',
     });
     running.push(service);
-    return service;
+    return { service, port };
   };
 
   beforeAll(() => ensureIrisTopics());
@@ -71,7 +85,8 @@ describe('metrics-aggregator on real Kafka and PostgreSQL', () => {
     const expected = summarizeTelemetry(events);
     const snapshots = await followSnapshots(agent);
     await start(uniqueName('aggregator'));
-    await publishTelemetry(events, ['{not json', null]);
+    const poisonKey = `poison-${agent}`; // this run's own: dead letters of earlier runs on a long-lived broker do not count
+    await publishTelemetry(events, { key: poisonKey, values: ['{not json', null] });
     await publishTelemetry(events.slice(0, 500)); // redelivered by a confused producer: same event ids
 
     try {
@@ -107,7 +122,8 @@ describe('metrics-aggregator on real Kafka and PostgreSQL', () => {
       expect(rolling.length).toBeGreaterThan(0);
       expect(rolling.every((s) => Date.parse(s.data.windowEnd) - Date.parse(s.data.windowStart) <= 15_000)).toBe(true);
 
-      const deadLetters = await countDeadLetters(dlqTopic(TOPICS.telemetry.name), 'poison', 2);
+      const deadLetters = await countDeadLetters(dlqTopic(TOPICS.telemetry.name), poisonKey, 2);
+      expect(deadLetters).toHaveLength(2);
       expect(deadLetters.every((headers) => headers['x-iris-error-kind'] === 'invalid' && headers['x-iris-source-topic'] === TOPICS.telemetry.name)).toBe(true);
     } finally {
       await snapshots.stop();
@@ -121,12 +137,19 @@ describe('metrics-aggregator on real Kafka and PostgreSQL', () => {
     const expected = summarizeTelemetry(events);
     const snapshots = await followSnapshots(agent);
     const first = await start(group);
-    await publishTelemetry(events.slice(0, 10_000));
-    await new Promise((r) => setTimeout(r, 1_500)); // let it take a few batches
-    first.child.kill('SIGKILL');
-    await first.exited;
+    // kill -9 once it has counted a known number of events (its /metrics), while the first half is still coming in.
+    const KILL_AFTER = 2_000;
+    let appliedAtKill = 0;
+    await Promise.all([
+      publishTelemetry(events.slice(0, 10_000)),
+      until(async () => (appliedAtKill = await counterOf(first.port, 'iris_aggregator_events_applied_total')) >= KILL_AFTER, 90_000, () => `${KILL_AFTER} applied events (have ${appliedAtKill})`).then(() => {
+        first.service.child.kill('SIGKILL');
+      }),
+    ]);
+    await first.service.exited;
+    expect(appliedAtKill).toBeGreaterThanOrEqual(KILL_AFTER);
 
-    await Promise.all([start(group), start(group)]); // restart, now scaled out to two instances
+    const instances = await Promise.all([start(group), start(group)]); // restart, now scaled out to two instances
     await publishTelemetry(events.slice(10_000));
     try {
       await snapshots.waitFor(
@@ -134,6 +157,12 @@ describe('metrics-aggregator on real Kafka and PostgreSQL', () => {
         200_000,
         () => `v1 ${snapshots.total('v1', 'requests')}/${expected.v1.requests}, v2 ${snapshots.total('v2', 'requests')}/${expected.v2.requests}`,
       );
+      // Both instances of the group own partitions of the telemetry topic (the broker's view), and both counted events.
+      let owned: number[][] = [];
+      await until(async () => (owned = await groupAssignments(group, TOPICS.telemetry.name)).length === 2, 60_000, () => `two members in ${group} (${JSON.stringify(owned)})`);
+      expect(owned.every((partitions) => partitions.length > 0)).toBe(true);
+      expect(owned.flat().sort((a, b) => a - b)).toEqual(Array.from({ length: TOPICS.telemetry.partitions }, (_, i) => i));
+      for (const instance of instances) expect(await counterOf(instance.port, 'iris_aggregator_events_applied_total')).toBeGreaterThan(0);
       await new Promise((r) => setTimeout(r, 2_000)); // a double count would show up as more than expected
       for (const version of ['v1', 'v2'] as const) {
         expect(snapshots.total(version, 'requests')).toBe(expected[version].requests);

@@ -1,4 +1,4 @@
-import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { AssignerProtocol, Kafka, logLevel, Partitioners } from 'kafkajs';
 import { decodeMessage, dlqTopic, encodeMessage, EventOf, IrisEvent, keyFor, TOPIC_LIST, TOPICS } from '@iris/contracts';
 import { uniqueName } from '@iris/testing';
 
@@ -21,7 +21,8 @@ export async function ensureIrisTopics(): Promise<void> {
 }
 
 /** Publishes contract events (and optional raw poison records) to the telemetry topic, keyed as the contracts say. */
-export async function publishTelemetry(events: IrisEvent[], poison: Array<string | null> = []): Promise<void> {
+/** Publishes telemetry in event order; `poison` (unreadable values) goes last, under its own key so a run finds its own dead letters. */
+export async function publishTelemetry(events: IrisEvent[], poison?: { key: string; values: Array<string | null> }): Promise<void> {
   const producer = kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true });
   await producer.connect();
   try {
@@ -29,7 +30,7 @@ export async function publishTelemetry(events: IrisEvent[], poison: Array<string
       const messages = events.slice(i, i + 1000).map((event) => ({ key: keyFor(event), value: encodeMessage(event) }));
       await producer.send({ topic: TOPICS.telemetry.name, acks: -1, messages });
     }
-    if (poison.length) await producer.send({ topic: TOPICS.telemetry.name, acks: -1, messages: poison.map((value) => ({ key: 'poison', value })) });
+    if (poison?.values.length) await producer.send({ topic: TOPICS.telemetry.name, acks: -1, messages: poison.values.map((value) => ({ key: poison.key, value })) });
   } finally {
     await producer.disconnect();
   }
@@ -104,4 +105,18 @@ export async function rollingSnapshots(agent: string, settleMs = 3_000): Promise
   await new Promise((r) => setTimeout(r, settleMs));
   await consumer.disconnect();
   return found;
+}
+
+/** Partitions of `topic` each member of a consumer group owns now (from the broker's group description). */
+export async function groupAssignments(groupId: string, topic: string): Promise<number[][]> {
+  const admin = kafka().admin();
+  await admin.connect();
+  try {
+    const { groups } = await admin.describeGroups([groupId]);
+    const group = groups[0];
+    if (!group || group.state !== 'Stable') return [];
+    return group.members.map((member) => AssignerProtocol.MemberAssignment.decode(member.memberAssignment)?.assignment[topic] ?? []);
+  } finally {
+    await admin.disconnect();
+  }
 }
