@@ -16,6 +16,8 @@ module.exports = {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/{apps,libs,test}/**/*.{int,e2e}.spec.ts'],
+      // Node's, and it tells test/support/service-process.ts when a test failed (to show that test's service logs).
+      testEnvironment: '<rootDir>/test/setup/service-logs-environment.js',
       globalSetup: '<rootDir>/test/setup/global-setup.ts',
       globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
     },

@@ -12,7 +12,32 @@ export interface ServiceProcess {
   waitForLine(predicate: (line: string) => boolean, timeoutMs?: number): Promise<string>;
 }
 
-/** Runs a compiled service (`npm run build` first) as its own process, as in production. */
+/**
+ * Service output is kept, not printed: tests are quiet. When a test (or a hook) fails, the output its services wrote
+ * since the previous test is printed after it, under the service's name. The flag is set by the integration tests'
+ * Jest environment (test/setup/service-logs-environment.js).
+ */
+const spawned: Array<{ name: string; service: ServiceProcess; shown: number }> = [];
+const failedSoFar = () => ((globalThis as { __IRIS_FAILED_TESTS__?: number }).__IRIS_FAILED_TESTS__ ?? 0);
+let failuresSeen = 0;
+
+function showLogsIfFailed(): void {
+  const failures = failedSoFar();
+  const failed = failures > failuresSeen;
+  failuresSeen = failures;
+  for (const entry of spawned) {
+    const fresh = entry.service.lines.slice(entry.shown);
+    entry.shown = entry.service.lines.length;
+    if (failed && fresh.length > 0) process.stderr.write(`\n──── ${entry.name} (pid ${entry.service.child.pid}): output during the failed test ────\n${fresh.join('\n')}\n`);
+  }
+}
+
+if (typeof afterEach === 'function') {
+  afterEach(showLogsIfFailed);
+  afterAll(showLogsIfFailed);
+}
+
+/** Runs a compiled service (`npm run build` first) as its own process, as in production. Quiet: see showLogsIfFailed. */
 export function spawnService(service: string, env: NodeJS.ProcessEnv): ServiceProcess {
   const child = spawn(process.execPath, ['-r', './scripts/alias-loader.js', `dist/apps/${service}/src/main.js`], {
     cwd: ROOT,
@@ -28,7 +53,7 @@ export function spawnService(service: string, env: NodeJS.ProcessEnv): ServicePr
   child.stdout!.on('data', collect);
   child.stderr!.on('data', collect);
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-  return {
+  const handle: ServiceProcess = {
     child,
     lines,
     exited,
@@ -47,6 +72,8 @@ export function spawnService(service: string, env: NodeJS.ProcessEnv): ServicePr
       });
     },
   };
+  spawned.push({ name: service, service: handle, shown: 0 });
+  return handle;
 }
 
 export async function getJson(url: string): Promise<{ status: number; body: any }> {
