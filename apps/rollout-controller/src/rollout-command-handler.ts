@@ -1,4 +1,4 @@
-import { CommandHandler, ConcurrencyError, type PostgresEventStore, type StoredEvent } from '@iris/event-store';
+import { CommandHandler, ConcurrencyError, type EventStreamStore, type StoredEvent } from '@iris/event-store';
 import { decide, evolve, evolveAll, initialState, type RolloutAggregateState, type RolloutCommand, type RolloutEvent } from './domain';
 import { PromotionRequiredError, StaleRolloutVersionError, UnregisteredVersionError } from './errors';
 import type { PromotionLedger } from './promotion-ledger';
@@ -46,7 +46,7 @@ export class RolloutCommandHandler {
   private readonly commands: CommandHandler<RolloutAggregateState>;
 
   constructor(
-    private readonly store: PostgresEventStore,
+    private readonly store: EventStreamStore,
     private readonly catalog: VersionCatalog,
     readonly environment: string,
     private readonly rules: StartRules = { requireRegisteredVersions: false, promotions: null },
