@@ -70,6 +70,14 @@ describe('a service process on real Kafka and PostgreSQL', () => {
     expect(service.lines.some((line) => line.includes('stopped cleanly'))).toBe(true);
   });
 
+  it('stops cleanly on a SIGTERM that arrives while it is still starting', async () => {
+    const service = spawnService('registry', serviceEnv(databaseUrl, await freePort()));
+    running.push(service);
+    await service.waitForLine((line) => line.includes('"starting"'));
+    service.child.kill('SIGTERM');
+    expect(await service.exited).toBe(0);
+  });
+
   it('publishes events that committed while no publisher ran (outbox: died between commit and publish)', async () => {
     // Commit events to the log with no service running, as if the writer died before publishing.
     const dataSource = createEventStoreDataSource({ url: databaseUrl });

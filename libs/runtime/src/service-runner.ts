@@ -68,11 +68,20 @@ export async function runService(definition: ServiceDefinition, env = process.en
   }
   const logger = new JsonLogger(definition.name, config.logLevel);
   logger.info('starting', { config: redactConfig(config) });
-  const infrastructure = await createInfrastructure(config, logger, { migrations: definition.migrations, kafkaConsumer: definition.kafkaConsumer });
-  const app = await startService(definition, config, infrastructure, logger);
-  logger.info('listening', { url: listeningUrl(app) });
+  // Signals are handled from the start: consumers and the outbox relay begin work before the app listens, and a
+  // SIGTERM in that window must still stop the service cleanly (once it is up), not kill it mid-write.
+  let infrastructure: Infrastructure | undefined;
+  let app: INestApplication | undefined;
+  let startup: Promise<void> = Promise.resolve();
   closeOnSignals(logger, config.shutdownTimeoutMs, async () => {
-    await app.close();
-    await infrastructure.close();
+    await startup.catch(() => undefined);
+    await app?.close();
+    await infrastructure?.close();
   });
+  startup = (async () => {
+    infrastructure = await createInfrastructure(config, logger, { migrations: definition.migrations, kafkaConsumer: definition.kafkaConsumer });
+    app = await startService(definition, config, infrastructure, logger);
+    logger.info('listening', { url: listeningUrl(app) });
+  })();
+  await startup;
 }
