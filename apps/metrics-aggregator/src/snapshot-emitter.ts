@@ -85,6 +85,9 @@ export class SnapshotEmitter {
     else this.pass();
   }
 
+  /** Wall time of the first failure of the current run of failed passes (logging only). */
+  private failingSinceMs: number | undefined;
+
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
@@ -96,8 +99,17 @@ export class SnapshotEmitter {
     clearTimeout(this.timer);
     this.running = this.emitReady()
       .then(
-        () => undefined,
-        (error: unknown) => this.logger.warn('snapshot emission failed; retrying', { error }),
+        () => {
+          if (this.failingSinceMs === undefined) return;
+          this.logger.info('snapshot emission recovered', { failedForMs: Date.now() - this.failingSinceMs });
+          this.failingSinceMs = undefined;
+        },
+        (error: unknown) => {
+          // One line per outage, not one per retry (every emit interval).
+          if (this.failingSinceMs !== undefined) return;
+          this.failingSinceMs = Date.now();
+          this.logger.warn('snapshot emission failed; retrying until it works', { error });
+        },
       )
       .finally(() => {
         this.running = undefined;
