@@ -8,6 +8,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { cpus, platform, release, totalmem } from 'node:os';
 import { startKafkaBroker } from '../libs/testing/src';
 import { runContractsBench } from './contracts.bench';
 import { runEventStoreBench } from './event-store.bench';
@@ -137,7 +138,10 @@ async function main(): Promise<void> {
   const dir = join(__dirname, '..', '..', 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   // `checks`: measured in this run; `publishedAnchors`: figures of other tools as published, for reading the results.
-  writeFileSync(join(dir, 'latest.json'), JSON.stringify({ at: new Date().toISOString(), results, checks, publishedAnchors: anchors }, null, 2));
+  const at = new Date().toISOString();
+  const machine = machineDescription();
+  writeFileSync(join(dir, 'latest.json'), JSON.stringify({ at, machine, group, results, checks, publishedAnchors: anchors }, null, 2));
+  writeFileSync(join(dir, 'latest.md'), markdownReport(at, machine, group, checks, anchors));
 
   process.stdout.write('\nfigure'.padEnd(64) + 'value'.padStart(14) + '   target\n');
   for (const c of checks) {
@@ -147,6 +151,29 @@ async function main(): Promise<void> {
     process.stdout.write('\npublished anchors (not measured in this run)\n');
     for (const a of anchors) process.stdout.write(`     ${a.figure.padEnd(58)} ${`${fmt(a.value)} ${a.unit}`.padStart(14)}   ${a.source}\n`);
   }
+}
+
+/** The machine the figures come from: they only mean something beside it. */
+function machineDescription(): string {
+  const processors = cpus();
+  return `${processors.length} × ${processors[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, ${platform()} ${release()}, Node ${process.versions.node}`;
+}
+
+/** The same table as the console's, for the README: measured figures, then published anchors apart. */
+function markdownReport(at: string, machine: string, group: string, checks: Check[], anchors: Array<{ figure: string; value: number; unit: string; source: string }>): string {
+  const cell = (text: string) => text.replace(/\|/g, '\\|');
+  const lines = [
+    `Measured in one run of \`npm run bench${group === 'all' ? '' : ` -- ${group}`}\`, ${at.slice(0, 10)}, on ${machine}.`,
+    '',
+    '| | figure | value | target |',
+    '|---|---|---|---|',
+    ...checks.map((c) => `| ${c.ok ? 'ok' : 'MISS'} | ${cell(c.figure.trim())} | ${fmt(c.value)} | ${cell(c.target)} |`),
+  ];
+  if (anchors.length > 0) {
+    lines.push('', 'Published anchors, **not measured in this run**:', '', '| figure | value | source |', '|---|---|---|');
+    for (const a of anchors) lines.push(`| ${cell(a.figure)} | ${fmt(a.value)} ${a.unit} | ${cell(a.source)} |`);
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 main().catch((error: unknown) => {
