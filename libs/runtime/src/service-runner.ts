@@ -67,7 +67,6 @@ export async function runService(definition: ServiceDefinition, env = process.en
     throw error;
   }
   const logger = new JsonLogger(definition.name, config.logLevel);
-  logger.info('starting', { config: redactConfig(config) });
   // Signals are handled from the start: consumers and the outbox relay begin work before the app listens, and a
   // SIGTERM in that window must still stop the service cleanly (once it is up), not kill it mid-write.
   let infrastructure: Infrastructure | undefined;
@@ -78,6 +77,7 @@ export async function runService(definition: ServiceDefinition, env = process.en
     await app?.close();
     await infrastructure?.close();
   });
+  logger.info('starting', { config: redactConfig(config) }); // after the handlers: a SIGTERM on seeing it is handled
   startup = (async () => {
     infrastructure = await createInfrastructure(config, logger, { migrations: definition.migrations, kafkaConsumer: definition.kafkaConsumer });
     app = await startService(definition, config, infrastructure, logger);
