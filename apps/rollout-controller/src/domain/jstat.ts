@@ -1,8 +1,6 @@
 /** The part of jStat (npm `jstat`, which ships no types) the gates use. */
 interface JStat {
   betaln(a: number, b: number): number;
-  normal: { cdf(x: number, mean: number, sd: number): number; inv(p: number, mean: number, sd: number): number };
-  binomial: { cdf(k: number, n: number, p: number): number };
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -115,7 +115,7 @@ export interface Verdict {
 
 /** How a gate weighed the stage's evidence (see docs/rollouts.md, "Gate statistics"). */
 export interface GateEvidence {
-  method: 'beta-binomial-confidence-sequence' | 'normal-mixture-sprt' | 'zero-tolerance' | 'none';
+  method: 'beta-binomial-confidence-sequence' | 'normal-mixture-sprt' | 'zero-tolerance';
   /** The gate's share of the rollout's alpha in this stage: it fails when the evidence reaches 1/alpha. */
   alpha: number;
   /** ln of the e-value now (0 when the estimate is within the limit). */
