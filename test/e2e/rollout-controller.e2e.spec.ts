@@ -192,12 +192,15 @@ describe('rollout-controller on real Kafka and PostgreSQL', () => {
     expect(retry.status).toBe(201);
     expect(retry.body.applied).toBe(false);
 
+    const beforeAdvance = await call(base, 'GET', `/v1/agents/${agent}/rollout`, VIEWER_TOKEN);
     const early = await call(base, 'POST', `/v1/agents/${agent}/rollout/advance`, OPERATOR_TOKEN, { reason: 'looks fine' });
     expect(early.status).toBe(422);
     expect(early.body.code).toBe('PREFLIGHT_FAILED');
     expect(early.body.failedChecks).toEqual([{ name: 'shadow-min-samples', passed: false, detail: '0 of 50 samples' }]);
     const history = await call(base, 'GET', `/v1/agents/${agent}/rollout/history`, VIEWER_TOKEN);
-    expect(history.body.events.some((e: { event: { type: string } }) => e.event.type === 'PreflightChecked')).toBe(true);
+    // One request, one decision: the refused advance appended nothing (the checklist's verdict is in the answer).
+    expect(history.body.events.some((e: { event: { type: string } }) => e.event.type === 'PreflightChecked')).toBe(false);
+    expect((await call(base, 'GET', `/v1/agents/${agent}/rollout`, VIEWER_TOKEN)).etag).toBe(beforeAdvance.etag);
 
     const { etag } = await call(base, 'GET', `/v1/agents/${agent}/rollout`, VIEWER_TOKEN);
     const stale = `"${Number(JSON.parse(etag!)) - 1}"`;

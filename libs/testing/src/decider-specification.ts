@@ -9,7 +9,7 @@ export interface Decider<Command, Event, State> {
   initialState(): State;
 }
 
-type ErrorClass = abstract new (...args: never[]) => Error;
+type ErrorClass<E extends Error = Error> = abstract new (...args: never[]) => E;
 
 /**
  * Specifications that read as given/when/then, for any decider (Jest only):
@@ -40,7 +40,8 @@ export function deciderSpecification<Command, Event, State>(decider: Decider<Com
           thenNothing(): void {
             expect(run()).toEqual([]);
           },
-          thenThrows(errorClass: ErrorClass, code?: string): void {
+          /** Asserts the refusal and returns the error, for assertions on what it carries. */
+          thenThrows<E extends Error>(errorClass: ErrorClass<E>, code?: string): E {
             let thrown: unknown;
             try {
               run();
@@ -49,6 +50,7 @@ export function deciderSpecification<Command, Event, State>(decider: Decider<Com
             }
             expect(thrown).toBeInstanceOf(errorClass);
             if (code !== undefined) expect((thrown as { code?: string }).code).toBe(code);
+            return thrown as E;
           },
           stateAfter(): State {
             return evolveAll(state, run());

@@ -11,6 +11,7 @@ import {
   InvalidRolloutCommandError,
   NoActiveRolloutError,
   PreflightFailedError,
+  type FailedCheck,
   RolloutConflictError,
   RolloutCooldownError,
   RolloutPausedError,
@@ -100,7 +101,6 @@ function decideLifecycle(command: RolloutCommand, state: RolloutAggregateState, 
       const rollout = requireRunning(state, command.type);
       const finalIndex = rollout.stages.length - 1;
       const skip = rollout.stageIndex === finalIndex ? [] : moveTo(state, rollout, finalIndex, 'promote', command.data.reason ?? 'promoted by operator', emit, nowMs);
-      if (blockedByPreflight(skip)) return skip;
       return [...skip, emit('RolloutCompleted', { rolloutId: rollout.rolloutId, candidateVersionId: rollout.candidateVersionId })];
     }
     case 'Abort':
@@ -145,7 +145,7 @@ function start(command: StartRollout, state: RolloutAggregateState, emit: Emit, 
   const stages = resolveStages(strategy, d.stages);
   const gates = resolveGates(d.gates);
   const rollbackLimits = resolveRollbackLimits(d.rollbackLimits);
-  const failedPreflight = (d.preflight ?? []).filter((c) => !c.passed).map((c) => c.name);
+  const failedPreflight = failedChecksOf(d.preflight ?? []);
   if (failedPreflight.length > 0) throw new PreflightFailedError(failedPreflight);
 
   const running = state.rollout;
@@ -321,7 +321,11 @@ function advanceIfReady(state: RolloutAggregateState, emit: Emit, nowMs: number)
   return moveTo(state, rollout, rollout.stageIndex + 1, 'automatic', `stage ${stage.name}: duration, samples and gates met`, emit, nowMs);
 }
 
-/** Moves to a later stage; leaving shadow first runs the checklist, and a failed item blocks the move. */
+/**
+ * Moves to a later stage; leaving shadow first runs the checklist, and a failed item blocks the move. An automatic
+ * move records the blocked check (the audit trail says why the rollout waits); an operator's move is refused with the
+ * failed items and nothing is appended (one request, one decision).
+ */
 function moveTo(
   state: RolloutAggregateState,
   rollout: Rollout,
@@ -335,11 +339,13 @@ function moveTo(
   if (!leavesShadow || rollout.shadowExitChecklist.length === 0) return [advanceTo(emit, rollout, toStageIndex, trigger, reason)];
   const items = shadowExitChecks(state, rollout, nowMs);
   const passed = items.every((item) => item.passed);
+  if (!passed && trigger !== 'automatic') throw new PreflightFailedError(failedChecksOf(items), 'the candidate may not leave shadow yet');
   const checked = emit('PreflightChecked', { rolloutId: rollout.rolloutId, passed, items, trigger });
   return passed ? [checked, advanceTo(emit, rollout, toStageIndex, trigger, reason)] : [checked];
 }
 
-const blockedByPreflight = (events: RolloutEvent[]): boolean => events.some((e) => e.type === 'PreflightChecked' && !e.data.passed);
+const failedChecksOf = (items: readonly PreflightCheck[]): FailedCheck[] =>
+  items.filter((item) => !item.passed).map((item) => ({ name: item.name, passed: false, ...(item.detail === undefined ? {} : { detail: item.detail }) }));
 
 function shadowExitChecks(state: RolloutAggregateState, rollout: Rollout, nowMs: number): PreflightCheck[] {
   const stage = currentStage(rollout);

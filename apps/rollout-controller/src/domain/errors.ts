@@ -55,9 +55,19 @@ export class UnknownVersionError extends RolloutDomainError {
   }
 }
 
+/** A checklist item that did not hold: at start (the caller's preflight) or when leaving shadow (the shadow-exit checklist). */
+export interface FailedCheck {
+  readonly name: string;
+  readonly passed: false;
+  readonly detail?: string;
+}
+
 export class PreflightFailedError extends RolloutDomainError {
   readonly code = RolloutErrorCode.PreflightFailed;
-  constructor(readonly failedChecks: string[]) {
-    super(`preflight failed: ${failedChecks.join(', ')}`);
+  constructor(
+    readonly failedChecks: FailedCheck[],
+    context = 'preflight failed',
+  ) {
+    super(`${context}: ${failedChecks.map((c) => (c.detail ? `${c.name} (${c.detail})` : c.name)).join('; ')}`);
   }
 }

@@ -1,5 +1,5 @@
 import type { SetTargeting } from './commands';
-import { InvalidRolloutCommandError, UnknownVersionError } from './errors';
+import { InvalidRolloutCommandError, PreflightFailedError, RolloutErrorCode, UnknownVersionError } from './errors';
 import { evolveAll } from './evolve';
 import { initialState } from './state';
 import { given, history } from './testing/decider-specification';
@@ -62,25 +62,20 @@ describe('ramps', () => {
 describe('shadow exit checklist', () => {
   const ALL = ['shadow-min-duration', 'shadow-min-samples', 'external-gates', 'fallback'] as const;
 
-  it('blocks a manual advance out of shadow and names the failed items; the check is recorded', () => {
+  it('refuses a manual advance out of shadow, naming the failed items, and appends nothing', () => {
     const events = history(start(0, { shadowExitChecklist: [...ALL], gates: { external: [{ name: 'safety', min: 0.95 }] } }));
-    const [checked] = given(events).when(advance(2)).thenMatches([{ type: 'PreflightChecked' }]);
-    expect(checked!.type === 'PreflightChecked' && checked.data).toMatchObject({
-      passed: false,
-      trigger: 'manual',
-      items: [
-        { name: 'shadow-min-duration', passed: false },
-        { name: 'shadow-min-samples', passed: false, detail: '0 of 100 samples' },
-        { name: 'external-gates', passed: false, detail: 'not passed: safety' },
-        { name: 'fallback', passed: true, detail: 'fallback v1' },
-      ],
-    });
+    const refusal = given(events).when(advance(2)).thenThrows(PreflightFailedError, RolloutErrorCode.PreflightFailed);
+    expect(refusal.failedChecks).toEqual([
+      { name: 'shadow-min-duration', passed: false, detail: expect.stringContaining('shadow ran') },
+      { name: 'shadow-min-samples', passed: false, detail: '0 of 100 samples' },
+      { name: 'external-gates', passed: false, detail: 'not passed: safety' },
+    ]);
   });
 
-  it('blocks promote from shadow too, and lets the candidate out once every item holds', () => {
+  it('refuses promote from shadow too, and lets the candidate out once every item holds (the passed check recorded)', () => {
     const base = history(start(0, { shadowExitChecklist: ['shadow-min-duration', 'fallback'] }));
-    given(base).when(promote(2)).thenMatches([{ type: 'PreflightChecked', data: { passed: false, trigger: 'promote' } }]);
-    given(base).when(advance(11)).thenMatches([{ type: 'PreflightChecked', data: { passed: true } }, { type: 'StageAdvanced' }, { type: 'RoutingTableChanged' }]);
+    given(base).when(promote(2)).thenThrows(PreflightFailedError, RolloutErrorCode.PreflightFailed);
+    given(base).when(advance(11)).thenMatches([{ type: 'PreflightChecked', data: { passed: true, trigger: 'manual' } }, { type: 'StageAdvanced' }, { type: 'RoutingTableChanged' }]);
   });
 
   it('refuses unknown checklist items', () => {

@@ -8,7 +8,7 @@ import {
 import { contractErrorMessage, toContractIssues } from '@iris/contracts';
 import { toRetryLater } from '@iris/runtime';
 import type { z } from 'zod';
-import { RolloutDomainError, RolloutErrorCode, type RolloutEvent } from '../domain';
+import { PreflightFailedError, RolloutDomainError, RolloutErrorCode } from '../domain';
 import { PromotionRequiredError, StaleRolloutVersionError, UnregisteredVersionError } from '../errors';
 
 /** Parses a request body; 400 with one `{ field, reason }` per offending field. */
@@ -45,29 +45,11 @@ export function toHttpError(error: unknown): unknown {
     case RolloutErrorCode.UnknownVersion:
       return new NotFoundException({ statusCode: 404, error: 'Not Found', ...body });
     case RolloutErrorCode.PreflightFailed:
-      return new UnprocessableEntityException({ statusCode: 422, error: 'Unprocessable Entity', ...body, failedChecks: (error as { failedChecks?: string[] }).failedChecks });
+      return new UnprocessableEntityException({ statusCode: 422, error: 'Unprocessable Entity', ...body, failedChecks: (error as PreflightFailedError).failedChecks });
     case RolloutErrorCode.InvalidCommand:
     default:
       return new UnprocessableEntityException({ statusCode: 422, error: 'Unprocessable Entity', ...body });
   }
-}
-
-/**
- * A move out of shadow the checklist blocked: the decider recorded the failed PreflightChecked (it is in the
- * history, at `version`) and did not advance; the request answers 422 naming the failed checks.
- */
-export function shadowExitRefusal(events: readonly RolloutEvent[], version: bigint): UnprocessableEntityException | undefined {
-  const blocked = events.find((e) => e.type === 'PreflightChecked' && !e.data.passed);
-  if (blocked?.type !== 'PreflightChecked') return undefined;
-  const failed = blocked.data.items.filter((item) => !item.passed);
-  return new UnprocessableEntityException({
-    statusCode: 422,
-    error: 'Unprocessable Entity',
-    code: 'PREFLIGHT_FAILED',
-    message: `the candidate may not leave shadow yet: ${failed.map((i) => `${i.name} (${i.detail})`).join('; ')}`,
-    failedChecks: failed,
-    version: version.toString(),
-  });
 }
 
 /** `If-Match: "12"` or `12` → 12n; 400 when it is not a stream version. */

@@ -8,7 +8,7 @@ import { isInProgress, NoActiveRolloutError, resultsFromEvalMetrics, type Rollou
 import { RolloutCommandHandler } from '../rollout-command-handler';
 import { publishedTable } from '../rollout-log';
 import { VersionCatalog } from '../version-catalog';
-import { parseBody, parseIfMatch, shadowExitRefusal, toHttpError } from './http-errors';
+import { parseBody, parseIfMatch, toHttpError } from './http-errors';
 import { parseStartRollout } from './start-rollout-request';
 import {
   EvalResultsSchema,
@@ -170,8 +170,6 @@ export class RolloutsController {
       throw toHttpError(error);
     });
     reply.header('ETag', `"${result.version}"`);
-    const blocked = shadowExitRefusal(result.events, result.version);
-    if (blocked) throw blocked;
     return {
       agent,
       commandId: command.metadata.commandId,
