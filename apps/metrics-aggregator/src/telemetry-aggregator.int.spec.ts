@@ -1,6 +1,6 @@
 import { generateTelemetry } from '@iris/agent-sim';
 import { encodeMessage, keyFor, type IrisEvent } from '@iris/contracts';
-import { EmbeddedMessageBus, silentLogger, type DecodedMessage } from '@iris/messaging';
+import { EmbeddedMessageBus, KafkaMessageBus, silentLogger, type DecodedMessage, type MessageBus } from '@iris/messaging';
 import { JsonLogger } from '@iris/observability';
 import { uniqueName } from '@iris/testing';
 import type { TelemetryEvent } from './aggregation';
@@ -12,7 +12,11 @@ import { TelemetryAggregator } from './telemetry-aggregator';
 
 jest.setTimeout(60_000);
 
-/** Exactly-once effect of the checkpointing (real PostgreSQL): every record is counted once in the stored state. */
+/**
+ * Exactly-once effect of the checkpointing (real PostgreSQL): every record is counted once in the stored state.
+ * A "crash" here stops consuming without saving or committing anything, in process; the abrupt stop of a real process
+ * (kill -9 of a metrics-aggregator on Kafka, then a restart and a second instance) is test/e2e/metrics-aggregator.e2e.spec.ts.
+ */
 describe('TelemetryAggregator checkpoints', () => {
   const database = useMetricsDatabase('iris_aggregator', 4);
 
@@ -67,9 +71,16 @@ describe('TelemetryAggregator checkpoints', () => {
     }
   }
 
-  it('commits only what a checkpoint covers: after a crash the unsaved records come again and count once', async () => {
-    const bus = new EmbeddedMessageBus({ logger: silentLogger, defaultPartitions: 3 });
+  const kafkaBrokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+  const busesUnderTest: Array<[string, () => MessageBus]> = [
+    ['the embedded bus', () => new EmbeddedMessageBus({ logger: silentLogger, defaultPartitions: 3 })],
+    ['Kafka', () => new KafkaMessageBus({ connection: { brokers: kafkaBrokers, clientId: uniqueName('aggregator-checkpoints') }, logger: silentLogger })],
+  ];
+
+  it.each(busesUnderTest)('on %s, commits only what a checkpoint covers: after a crash the unsaved records come again and count once', async (_name, createBus) => {
+    const bus = createBus();
     const topic = uniqueName('telemetry');
+    await bus.ensureTopics([{ topic, partitions: 3 }]);
     const config = settings();
     const store = new PartitionStore(database(), config.consumerGroup, topic);
     const events = telemetry(600);
@@ -79,7 +90,7 @@ describe('TelemetryAggregator checkpoints', () => {
     const firstMetrics = new AggregatorMetrics();
     const first = new TelemetryAggregator(bus, store, config, firstMetrics, quiet(), Date.now, { topic });
     await first.start();
-    await eventually('every record applied', () => firstMetrics.eventsApplied === events.length);
+    await eventually('every record applied', () => firstMetrics.eventsApplied === events.length, 60_000);
     await crash(first);
     expect(await storedCount(store, 3)).toBe(0);
 
@@ -87,19 +98,21 @@ describe('TelemetryAggregator checkpoints', () => {
     const secondMetrics = new AggregatorMetrics();
     const second = new TelemetryAggregator(bus, store, config, secondMetrics, quiet(), Date.now, { topic });
     await second.start();
-    await eventually('every record applied again', () => secondMetrics.eventsApplied === events.length);
+    await eventually('every record applied again', () => secondMetrics.eventsApplied === events.length, 60_000);
     await second.stop();
     expect(await storedCount(store, 3)).toBe(events.length);
 
-    // Saved and committed: a third instance gets nothing to apply.
+    // Saved and committed: a third instance is handed only what is new (known once it has applied the new records).
     const thirdMetrics = new AggregatorMetrics();
     const third = new TelemetryAggregator(bus, store, config, thirdMetrics, quiet(), Date.now, { topic });
     await third.start();
-    await bus.publish(topic, []);
-    await new Promise((done) => setTimeout(done, 200));
+    const fresh = telemetry(40);
+    await bus.publish(topic, fresh.map((event) => ({ key: keyFor(event), value: encodeMessage(event) })));
+    await eventually('the new records applied', () => thirdMetrics.eventsApplied === fresh.length, 60_000);
     await third.stop();
-    expect(thirdMetrics.eventsApplied + thirdMetrics.redeliveriesSkipped).toBe(0);
-    expect(await storedCount(store, 3)).toBe(events.length);
+    expect(thirdMetrics.eventsApplied).toBe(fresh.length);
+    expect(thirdMetrics.redeliveriesSkipped).toBe(0);
+    expect(await storedCount(store, 3)).toBe(events.length + fresh.length);
     await bus.close();
   });
 
