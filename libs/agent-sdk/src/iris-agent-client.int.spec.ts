@@ -83,24 +83,22 @@ describe('IrisAgentClient on Kafka', () => {
 
         await broker.halt();
 
-        const durationsMs: number[] = [];
+        // Each call returns synchronously, its event already buffered: nothing waits for the dead broker.
+        // (How fast a call is, is measured by bench/agent-sdk.bench.ts, not asserted here.)
+        const bufferedBefore = client.stats().buffered;
         for (let i = 0; i < 300; i++) {
-          const start = process.hrtime.bigint();
-          client.recordRequest(request(`s-${i % 4}`, `during-${i}`));
-          durationsMs.push(Number(process.hrtime.bigint() - start) / 1e6);
+          expect(client.recordRequest(request(`s-${i % 4}`, `during-${i}`)) as unknown).toBeUndefined();
+          expect(client.stats().buffered).toBe(bufferedBefore + i + 1);
         }
         for (let i = 0; i < 200; i++) small.recordRequest(request('s-small', `small-${i}`));
-        expect(Math.max(...durationsMs)).toBeLessThan(1);
         expect(small.stats()).toMatchObject({ droppedOverflow: 150, buffered: 50 });
 
         // keep recording while the flusher retries against the dead broker: calls stay instant
         await new Promise((done) => setTimeout(done, 3_000));
         for (let i = 300; i < 400; i++) {
-          const start = process.hrtime.bigint();
-          client.recordRequest(request(`s-${i % 4}`, `during-${i}`));
-          durationsMs.push(Number(process.hrtime.bigint() - start) / 1e6);
+          expect(client.recordRequest(request(`s-${i % 4}`, `during-${i}`)) as unknown).toBeUndefined();
+          expect(client.stats().buffered).toBe(bufferedBefore + i + 1);
         }
-        expect(Math.max(...durationsMs)).toBeLessThan(1);
         expect(client.stats()).toMatchObject({ published: 10, buffered: 400, droppedOverflow: 0 });
 
         await broker.restart();

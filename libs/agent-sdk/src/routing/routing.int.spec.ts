@@ -49,12 +49,14 @@ describe('routing over Kafka', () => {
   });
 
   it('a fresh client becomes ready with the latest table and routes by it, locally', async () => {
-    const client = newClient();
+    const readiness: string[] = [];
+    const logger: AgentSdkLogger = { log: (_level, message, fields) => void (message === 'routing tables ready' && readiness.push(String(fields?.why))) };
+    const client = IrisAgentClient.forKafka({ brokers, agent, versionId: 'v1', logger, routing: { topic } });
+    clients.push(client);
     expect(client.route({ sessionId: 'before-ready' })).toMatchObject({ versionId: 'v1', reason: 'fallback', revision: 0 });
-    const started = Date.now();
     expect(await client.ready({ timeoutMs: 60_000 })).toBe(true);
-    const readyMs = Date.now() - started;
-    expect(readyMs).toBeLessThan(9_000); // exact end offsets: no quiet-period wait (5 × 2 s)
+    // Ready because it reached the end offsets read at start, not after a quiet period (how long it took is not asserted here).
+    expect(readiness).toEqual(['caught up with the end offsets at start']);
     expect(client.routingTable()?.revision).toBe(2);
     expect(client.routingStats()).toMatchObject({ applied: 2, stale: 1, invalid: 1, ignored: 1, ready: true });
 
