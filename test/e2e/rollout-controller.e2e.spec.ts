@@ -214,6 +214,17 @@ describe('rollout-controller on real Kafka and PostgreSQL', () => {
       expect.arrayContaining(['candidateVersionId', 'strategy', 'stages[0].trafficPercent', 'stages[0].minDurationMs']),
     );
     expect((await call(base, 'POST', `/v1/agents/${agent}/rollout/pause`, OPERATOR_TOKEN, {})).body.errors).toEqual([{ field: 'reason', reason: 'is required' }]);
+    // Strings PostgreSQL cannot store are refused at the boundary, naming the field; nothing is written.
+    const unchanged = (await call(base, 'GET', `/v1/agents/${agent}/rollout`, VIEWER_TOKEN)).etag;
+    const nul = await call(base, 'POST', `/v1/agents/${agent}/rollout/pause`, OPERATOR_TOKEN, { reason: 'x\u0000y' });
+    expect(nul.status).toBe(400);
+    expect(nul.body.errors).toEqual([{ field: 'reason', reason: expect.stringContaining('NUL character') }]);
+    const surrogate = await call(base, 'POST', `/v1/agents/${agent}/rollout/pause`, OPERATOR_TOKEN, { reason: 'x\uD800' });
+    expect(surrogate.body.errors).toEqual([{ field: 'reason', reason: expect.stringContaining('unpaired UTF-16 surrogate') }]);
+    const inPath = await call(base, 'POST', `/v1/agents/bad%00agent/rollout/pause`, OPERATOR_TOKEN, { reason: 'x' });
+    expect(inPath.status).toBe(400);
+    expect(inPath.body.errors).toEqual([{ field: 'agent', reason: expect.stringContaining('NUL character') }]);
+    expect((await call(base, 'GET', `/v1/agents/${agent}/rollout`, VIEWER_TOKEN)).etag).toBe(unchanged);
     expect((await call(base, 'POST', `/v1/agents/${agent}/rollout/pause`, VIEWER_TOKEN, { reason: 'x' })).status).toBe(403);
     expect((await call(base, 'POST', `/v1/agents/${agent}/rollout/pause`, null, { reason: 'x' })).status).toBe(401);
     expect((await call(base, 'POST', `/v1/agents/${uniqueName('agent')}/rollouts`, OPERATOR_TOKEN, { candidateVersionId: 'nope' })).status).toBe(422);

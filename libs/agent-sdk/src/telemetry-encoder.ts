@@ -1,4 +1,4 @@
-import { ContractViolationError, IrisEvent, keyFor, latestVersion, MAX_MESSAGE_BYTES, validateEvent } from '@iris/contracts';
+import { assertStorable, ContractViolationError, IrisEvent, jsonTextMayHoldUnstorable, keyFor, latestVersion, MAX_MESSAGE_BYTES, validateEventShape } from '@iris/contracts';
 import type { OutgoingMessage } from '@iris/messaging';
 import { EventTime, PendingRecord, TelemetryEventType } from './telemetry-input';
 
@@ -21,7 +21,10 @@ const SCHEMA_VERSION: Record<TelemetryEventType, number> = {
 /** Envelope fields a record input may carry next to its payload: not copied into `data`. */
 const ENVELOPE_OPTIONS = new Set(['versionId', 'occurredAt', 'correlationId']);
 
-/** Builds the event of a pending record: envelope + payload, validated against the contracts. Pure. */
+/**
+ * Builds the event of a pending record: envelope + payload, validated against the contracts' schema. Pure. Strings
+ * PostgreSQL cannot store are refused by `encodeTelemetryRecord` from the serialized text (cheap when there are none).
+ */
 export function buildTelemetryEvent(record: PendingRecord, source: TelemetrySource): IrisEvent {
   const input = record.input;
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
@@ -40,7 +43,7 @@ export function buildTelemetryEvent(record: PendingRecord, source: TelemetrySour
     if (data.error === undefined) data.error = null;
   }
   // Validated once here (the precompiled schema); the caller serialises the result without validating again.
-  return validateEvent({
+  return validateEventShape({
     type: record.type,
     schemaVersion: SCHEMA_VERSION[record.type],
     eventId: record.eventId,
@@ -57,6 +60,7 @@ export function encodeTelemetryRecord(record: PendingRecord, source: TelemetrySo
   try {
     const event = buildTelemetryEvent(record, source);
     const value = serializeEvent(event);
+    if (jsonTextMayHoldUnstorable(value, true)) assertStorable(event); // NUL or a lone surrogate only ever shows as \u escapes
     if (value.length * 3 > MAX_MESSAGE_BYTES && Buffer.byteLength(value, 'utf8') > MAX_MESSAGE_BYTES) {
       throw ContractViolationError.single('TOO_LARGE', '<message>', `is over the ${MAX_MESSAGE_BYTES}-byte limit`, event.type);
     }

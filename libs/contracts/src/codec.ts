@@ -3,6 +3,7 @@ import { EVENT_CATALOG, EventType, IrisEvent, supportedVersions } from './catalo
 import type { AnyEventSchema } from './envelope';
 import { ContractViolationError, ROOT_PATH } from './errors';
 import { contractErrorMessage, toContractIssues } from './issue-format';
+import { findUnstorableField, jsonTextMayHoldUnstorable } from './storable-json';
 import { isCanonicalTelemetryEvent } from './telemetry-fast-path';
 
 /** Largest accepted message, in bytes (checked before parsing). */
@@ -36,12 +37,30 @@ export function decodeMessage(bytes: Buffer | string | null | undefined): IrisEv
   } catch (error) {
     throw ContractViolationError.single('NOT_JSON', ROOT_PATH, `is not valid JSON (${(error as Error).message})`);
   }
+  if (jsonTextMayHoldUnstorable(text, typeof bytes !== 'string')) assertStorable(parsed);
   if (isCanonicalTelemetryEvent(parsed)) return parsed as IrisEvent;
   return validateEvent(parsed);
 }
 
-/** Validates an in-memory object (e.g. before producing); returns it with defaults applied. */
+/** Refuses strings PostgreSQL cannot store (NUL, unpaired surrogates) and runaway nesting, naming the field. */
+export function assertStorable(parsed: unknown): void {
+  const unstorable = findUnstorableField(parsed, '');
+  if (!unstorable) return;
+  const eventType = typeof (parsed as { type?: unknown })?.type === 'string' ? (parsed as { type: string }).type : undefined;
+  throw ContractViolationError.single('INVALID_FIELDS', unstorable.field || ROOT_PATH, unstorable.reason, eventType);
+}
+
+/** Validates an in-memory object (e.g. before producing), storable strings included; returns it with defaults applied. */
 export function validateEvent(input: unknown): IrisEvent {
+  assertStorable(input);
+  return validateEventShape(input);
+}
+
+/**
+ * Validates against the schema only, without the storable-strings walk: for a hot producer that checks its serialized
+ * text instead (`jsonTextMayHoldUnstorable(text, true)`, then `assertStorable`), as the agent SDK does.
+ */
+export function validateEventShape(input: unknown): IrisEvent {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw ContractViolationError.single('NOT_AN_OBJECT', ROOT_PATH, 'must be a JSON object');
   }

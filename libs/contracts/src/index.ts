@@ -1,5 +1,6 @@
 export * from './errors';
-export { MAX_MESSAGE_BYTES, decodeMessage, encodeMessage, validateEvent } from './codec';
+export { MAX_MESSAGE_BYTES, assertStorable, decodeMessage, encodeMessage, validateEvent, validateEventShape } from './codec';
+export { MAX_JSON_DEPTH, findUnstorableField, jsonTextMayHoldUnstorable, unstorableTextReason, type UnstorableField } from './storable-json';
 export { createEvent, causedBy } from './create-event';
 export { contractErrorMessage, formatPath, toContractIssues } from './issue-format';
 export { latencyBucketLowerBound, latencyBuckets } from './latency-buckets';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { EVENT_CATALOG } from './catalog';
-import { decodeMessage, validateEvent } from './codec';
+import { decodeMessage, validateEvent, validateEventShape } from './codec';
 import { ContractViolationError } from './errors';
 import { EXAMPLES } from './examples';
 import { PolicyViolation, RequestError, ToolCall } from './events/agent';
@@ -242,10 +242,11 @@ describe('telemetry decode fast path', () => {
     let refused = 0;
     fc.assert(
       fc.property(inputs, (input) => {
-        // In memory too, where values JSON cannot carry (Infinity, NaN, -0) survive.
+        // In memory too, where values JSON cannot carry (Infinity, NaN, -0) survive. The schema alone: strings that
+        // cannot be stored are refused by decodeMessage before the fast path runs (the next property covers that).
         if (!isCanonicalTelemetryEvent(input)) return void refused++;
         accepted++;
-        const zod = validateEvent(input);
+        const zod = validateEventShape(input);
         expect(zod).toStrictEqual(input);
         expect(JSON.stringify(zod)).toBe(JSON.stringify(input));
       }),

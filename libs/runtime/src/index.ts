@@ -6,3 +6,4 @@ export * from './contract-events';
 export * from './leader-lock';
 export * from './event-log-publisher';
 export * from './retry-later.filter';
+export * from './storable-input.pipe';

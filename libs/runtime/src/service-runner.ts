@@ -4,6 +4,7 @@ import { ConfigError, IrisConfig, loadConfig, redactConfig } from '@iris/config'
 import { JsonLogger } from '@iris/observability';
 import { createInfrastructure, Infrastructure } from './infrastructure';
 import { RetryLaterFilter } from './retry-later.filter';
+import { StorableInputPipe } from './storable-input.pipe';
 import { ServiceDefinition, ServiceRootModule } from './service-root.module';
 
 /** Creates and starts one service's HTTP app on the given infrastructure; returns the listening app. */
@@ -13,6 +14,7 @@ export async function startService(definition: ServiceDefinition, config: IrisCo
     bufferLogs: false,
   });
   app.useGlobalFilters(new RetryLaterFilter(app.getHttpAdapter()));
+  app.useGlobalPipes(new StorableInputPipe());
   definition.configureApp?.(app);
   await app.listen(config.port, config.host);
   return app;
