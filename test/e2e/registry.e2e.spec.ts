@@ -191,6 +191,16 @@ describe('registry on real Kafka and PostgreSQL', () => {
     expect(invalid.body.issues.map((i: { path: string }) => i.path)).toEqual(
       expect.arrayContaining(['code.ref', 'model.name', 'prompt.system', 'policies.maxSteps', 'policies.allowedTools', 'surprise']),
     );
+    // What PostgreSQL cannot store, and nesting no validator should recurse into: 400 naming the field, nothing registered.
+    const nul = await call(a, 'POST', versions, { body: tuple('You are a\u0000 support agent.') });
+    expect(nul.status).toBe(400);
+    expect(nul.body.errors).toEqual([{ field: 'prompt.system', reason: expect.stringContaining('NUL character') }]);
+    const surrogateKey = await call(a, 'POST', versions, { body: tuple('x', { labels: { ['team\uDC00']: 'support' } }) });
+    expect(surrogateKey.body.errors).toEqual([{ field: 'labels', reason: expect.stringContaining('property name') }]);
+    const deep = await call(a, 'POST', versions, { body: `{"code":${'['.repeat(5_000)}${']'.repeat(5_000)}}`, contentType: 'application/json' });
+    expect(deep.status).toBe(400);
+    expect(deep.body.errors[0].reason).toMatch(/nested more than \d+ levels deep/);
+    expect((await call(a, 'GET', `/v1/agents/bad%00bot/versions`, { token: VIEWER })).body.errors).toEqual([{ field: 'agent', reason: expect.stringContaining('NUL character') }]);
     expect((await call(a, 'POST', versions, { body: '{nope', contentType: 'application/json' })).status).toBe(400);
     expect((await call(a, 'POST', versions, { body: tuple('x'), token: VIEWER })).status).toBe(403);
 
