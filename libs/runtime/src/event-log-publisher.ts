@@ -21,6 +21,8 @@ export interface EventLogPublisherOptions {
  */
 export class EventLogPublisher {
   private relay?: OutboxRelay;
+  /** Set while publishing fails (an outage being waited out): since when, how often, and the last error. */
+  private failing?: { sinceMs: number; attempts: number; error: string };
   private timer?: NodeJS.Timeout;
   private stopped = false;
   private readonly lock: LeaderLock;
@@ -39,6 +41,13 @@ export class EventLogPublisher {
 
   get isLeader(): boolean {
     return this.relay !== undefined;
+  }
+
+  /** Readiness: throws, with the reason, while the relay fails to publish (the log's events wait; nothing is lost). */
+  assertPublishing(nowMs = Date.now()): void {
+    const failing = this.failing;
+    if (!failing) return;
+    throw new Error(`publishing the event log has failed for ${nowMs - failing.sinceMs} ms (${failing.attempts} attempts; waited out, nothing lost): ${failing.error}`);
   }
 
   start(): this {
@@ -63,6 +72,7 @@ export class EventLogPublisher {
 
   private async tick(): Promise<void> {
     if (this.stopped) return;
+    if (!this.relay) this.failing = undefined; // a standby publishes nothing, so nothing of its own is failing
     try {
       if (!this.relay && (this.options.singleInstance || (await this.lock.tryAcquire()))) {
         this.logger.info('event-log publisher elected leader', { relayId: this.relayId });
@@ -73,9 +83,13 @@ export class EventLogPublisher {
           batchSize: this.options.batchSize ?? 500,
           // One line per outage: when publishing starts failing, and when it goes through again.
           onError: (error, _id, failures) => {
+            this.failing = { sinceMs: this.failing?.sinceMs ?? Date.now(), attempts: failures, error: error instanceof Error ? error.message : String(error) };
             if (failures === 1) this.logger.warn('event-log publish failing; retried with backoff until it succeeds', { relayId: this.relayId, error });
           },
-          onRecovered: (_id, failures) => this.logger.info('event-log publish recovered', { relayId: this.relayId, failedAttempts: failures }),
+          onRecovered: (_id, failures) => {
+            this.failing = undefined;
+            this.logger.info('event-log publish recovered', { relayId: this.relayId, failedAttempts: failures });
+          },
         }).start();
       } else if (this.relay && !this.options.singleInstance) {
         await this.lock.assertHeld();

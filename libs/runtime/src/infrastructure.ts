@@ -116,6 +116,8 @@ export async function createInfrastructure(config: IrisConfig, logger: JsonLogge
   await ensureIrisTopics(bus);
 
   const publisher = new EventLogPublisher(dataSource, eventStore, bus, logger, { singleInstance: embedded }).start();
+  // Not ready while the outbox relay cannot publish the log (the broker or the database is down): the reason is in the report.
+  readinessChecks.push({ name: 'outbox', check: async () => publisher.assertPublishing() });
   return {
     bus,
     consumerHealth,
