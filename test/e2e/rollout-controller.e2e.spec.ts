@@ -225,6 +225,18 @@ describe('rollout-controller on real Kafka and PostgreSQL', () => {
     expect(inPath.status).toBe(400);
     expect(inPath.body.errors).toEqual([{ field: 'agent', reason: expect.stringContaining('NUL character') }]);
     expect((await call(base, 'GET', `/v1/agents/${agent}/rollout`, VIEWER_TOKEN)).etag).toBe(unchanged);
+    // Writes take JSON only, and a PUT always says what to: a form body is never obeyed, an empty PUT resets nothing.
+    const form = await fetch(`${base}/v1/agents/${agent}/rollout/pause`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${OPERATOR_TOKEN}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'reason=form',
+    });
+    expect(form.status).toBe(415);
+    expect(await form.json()).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', errors: [{ field: 'Content-Type', reason: expect.stringContaining('application/x-www-form-urlencoded is not accepted') }] });
+    const emptyPut = await fetch(`${base}/v1/agents/${agent}/fleet-policy`, { method: 'PUT', headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } });
+    expect(emptyPut.status).toBe(400);
+    expect(await emptyPut.json()).toMatchObject({ code: 'BODY_REQUIRED' });
+    expect((await call(base, 'GET', `/v1/agents/${agent}/rollout`, VIEWER_TOKEN)).etag).toBe(unchanged);
     expect((await call(base, 'POST', `/v1/agents/${agent}/rollout/pause`, VIEWER_TOKEN, { reason: 'x' })).status).toBe(403);
     expect((await call(base, 'POST', `/v1/agents/${agent}/rollout/pause`, null, { reason: 'x' })).status).toBe(401);
     expect((await call(base, 'POST', `/v1/agents/${uniqueName('agent')}/rollouts`, OPERATOR_TOKEN, { candidateVersionId: 'nope' })).status).toBe(422);

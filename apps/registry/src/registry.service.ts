@@ -1,5 +1,11 @@
-import type { ServiceDefinition } from '@iris/runtime';
+import { JSON_MEDIA_TYPES, type ServiceDefinition } from '@iris/runtime';
 import { configureRegistryApp } from './http/configure-app';
+import { YAML_MEDIA_TYPES } from './http/request-body';
 import { RegistryModule } from './registry.module';
 
-export const RegistryService: ServiceDefinition = { name: 'registry', module: RegistryModule, configureApp: configureRegistryApp };
+export const RegistryService: ServiceDefinition = {
+  name: 'registry',
+  module: RegistryModule,
+  requestMediaTypes: [...JSON_MEDIA_TYPES, ...YAML_MEDIA_TYPES], // a version is posted as JSON or as its YAML file
+  configureApp: configureRegistryApp,
+};

@@ -7,3 +7,4 @@ export * from './leader-lock';
 export * from './event-log-publisher';
 export * from './retry-later.filter';
 export * from './storable-input.pipe';
+export * from './write-body.guard';

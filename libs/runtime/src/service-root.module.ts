@@ -16,6 +16,8 @@ export interface ServiceDefinition {
   migrations?: Array<new () => MigrationInterface>;
   /** Kafka consumer tuning of the service's bus (e.g. partitions processed concurrently, fetch size). */
   kafkaConsumer?: KafkaConsumerTuning;
+  /** Media types the service takes as a write's body (default: application/json); anything else is 415. */
+  requestMediaTypes?: readonly string[];
   /** Adjusts the HTTP app before it starts (e.g. body parsers with larger limits or other media types). */
   configureApp?: (app: INestApplication) => void;
 }

@@ -5,6 +5,7 @@ import { JsonLogger } from '@iris/observability';
 import { createInfrastructure, Infrastructure } from './infrastructure';
 import { RetryLaterFilter } from './retry-later.filter';
 import { StorableInputPipe } from './storable-input.pipe';
+import { writeBodyGuard } from './write-body.guard';
 import { ServiceDefinition, ServiceRootModule } from './service-root.module';
 
 /** Creates and starts one service's HTTP app on the given infrastructure; returns the listening app. */
@@ -15,6 +16,7 @@ export async function startService(definition: ServiceDefinition, config: IrisCo
   });
   app.useGlobalFilters(new RetryLaterFilter(app.getHttpAdapter()));
   app.useGlobalPipes(new StorableInputPipe());
+  app.use(writeBodyGuard(definition.requestMediaTypes)); // before the body parsers: a body of another media type is never read
   definition.configureApp?.(app);
   await app.listen(config.port, config.host);
   return app;
