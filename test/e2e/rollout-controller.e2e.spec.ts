@@ -169,7 +169,10 @@ describe('rollout-controller on real Kafka and PostgreSQL', () => {
     expect(posted.body.missing).toEqual(['cost']);
     const bad = await call(base, 'POST', `/v1/agents/${uniqueName('agent')}/rollouts`, OPERATOR_TOKEN, { candidateVersionId: 'v2', qualityGates: 'gates:\n- name: x\n  type: vibes\n' });
     expect(bad.status).toBe(400);
-    expect(bad.body.errors[0]).toMatchObject({ field: 'qualityGates', reason: expect.stringContaining('threshold or test_suite') });
+    expect(bad.body.errors[0]).toMatchObject({ field: 'qualityGates.gates[0].type', reason: expect.stringContaining('threshold or test_suite') });
+    const nonsense = await call(base, 'POST', `/v1/agents/${uniqueName('agent')}/rollouts`, OPERATOR_TOKEN, { candidateVersionId: 'v2', qualityGates: 'gates:\n- name: r\n  type: test_suite\n  test_suite: critical\n  min_pass_rate: high\n' });
+    expect(nonsense.status).toBe(400);
+    expect(nonsense.body.errors).toEqual([{ field: 'qualityGates.gates[0].min_pass_rate', reason: expect.stringContaining('from 0 to 1') }]);
   });
 
   it('answers conflicts with 409, retries idempotently, validates fields, enforces roles, and rebuilds from the log on restart', async () => {

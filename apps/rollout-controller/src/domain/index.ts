@@ -19,4 +19,4 @@ export {
   DEFAULT_ROLLBACK_LIMITS,
   defaultStagesFor,
 } from './constants';
-export { externalGatesFromQualityGates, resultsFromEvalMetrics, type GateResult, type QualityGateEntry } from './quality-gates';
+export { externalGatesFromQualityGates, InvalidQualityGatesError, resultsFromEvalMetrics, type GateResult, type QualityGateEntry } from './quality-gates';

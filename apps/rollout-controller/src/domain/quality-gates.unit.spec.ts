@@ -4,7 +4,7 @@ import { evolveAll } from './evolve';
 import { initialState } from './state';
 import { given, history } from './testing/decider-specification';
 import { advance, externalGate, start } from './testing/builders';
-import { externalGatesFromQualityGates, resultsFromEvalMetrics } from './quality-gates';
+import { externalGatesFromQualityGates, InvalidQualityGatesError, resultsFromEvalMetrics } from './quality-gates';
 import { SEED_QUALITY_GATES } from './testing/quality-gates';
 
 describe('quality_gates.yaml', () => {
@@ -55,5 +55,38 @@ describe('quality_gates.yaml', () => {
   it('refuses what is not a gates file', () => {
     expect(() => externalGatesFromQualityGates({ gates: [{ name: 'x', type: 'vibes' }] })).toThrow(InvalidRolloutCommandError);
     expect(() => externalGatesFromQualityGates({})).toThrow(InvalidRolloutCommandError);
+  });
+
+  it('checks every field at start, naming each offending one, so nothing is judged on nonsense later', () => {
+    const issuesOf = (file: unknown) => {
+      try {
+        externalGatesFromQualityGates(file);
+        return [];
+      } catch (error) {
+        expect(error).toBeInstanceOf(InvalidQualityGatesError);
+        return (error as InvalidQualityGatesError).issues;
+      }
+    };
+    expect(
+      issuesOf({
+        gates: [
+          { name: 'regression', type: 'test_suite', test_suite: 'critical', min_pass_rate: 'high' },
+          { name: 'latency', type: 'threshold', metric: 'p95', threshold: '2000', operator: '=<' },
+          { name: 'latency', type: 'test_suite', test_suite: 'x', min_pas_rate: 0.9 },
+          { name: 'big', type: 'test_suite', test_suite: 'x', min_pass_rate: 95 },
+        ],
+        extra: true,
+      }),
+    ).toEqual([
+      { field: 'extra', reason: expect.stringContaining('not a quality-gates key') },
+      { field: 'gates[0].min_pass_rate', reason: expect.stringContaining('from 0 to 1') },
+      { field: 'gates[1].threshold', reason: 'must be a number' },
+      { field: 'gates[1].operator', reason: 'must be one of >=, <=, >, <, ==' },
+      { field: 'gates[2].name', reason: 'latency names another gate too' },
+      { field: 'gates[2].min_pas_rate', reason: expect.stringContaining('is not a field of a test_suite gate') },
+      { field: 'gates[3].min_pass_rate', reason: expect.stringContaining('from 0 to 1') },
+    ]);
+    expect(issuesOf({ gates: [] })).toEqual([{ field: 'gates', reason: 'must be a non-empty list of gates' }]);
+    expect(issuesOf(parseYaml(SEED_QUALITY_GATES))).toEqual([]);
   });
 });

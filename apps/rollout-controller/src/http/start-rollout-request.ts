@@ -1,6 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
 import { parseYaml, YamlSyntaxError } from '@iris/contracts';
-import { externalGatesFromQualityGates, type RolloutCommand } from '../domain';
+import { externalGatesFromQualityGates, InvalidQualityGatesError, type RolloutCommand } from '../domain';
 import { parseBody } from './http-errors';
 import { StartRolloutSchema } from './request-schemas';
 
@@ -17,9 +17,10 @@ export function parseStartRollout(body: unknown): { commandId?: string; data: St
   return { commandId, data: data as StartRolloutData };
 }
 
-/** quality_gates.yaml (text or parsed) → external gate specs; 400 naming `qualityGates` when it is not one. */
+/** quality_gates.yaml (text or parsed) → external gate specs; 400 naming each offending field (`qualityGates.gates[2].min_pass_rate`). */
 function qualityGateSpecs(file: string | Record<string, unknown>) {
-  const invalid = (reason: string) => new BadRequestException({ statusCode: 400, error: 'Bad Request', message: 'Invalid request body', errors: [{ field: 'qualityGates', reason }] });
+  const invalid = (reason: string, errors = [{ field: 'qualityGates', reason }]) =>
+    new BadRequestException({ statusCode: 400, error: 'Bad Request', message: 'Invalid request body', errors });
   let parsed: unknown = file;
   if (typeof file === 'string') {
     try {
@@ -32,6 +33,7 @@ function qualityGateSpecs(file: string | Record<string, unknown>) {
   try {
     return externalGatesFromQualityGates(parsed);
   } catch (error) {
-    throw invalid((error as Error).message.replace(/^qualityGates:? ?/, ''));
+    if (!(error instanceof InvalidQualityGatesError)) throw error;
+    throw invalid(error.message, error.issues.map((issue) => ({ field: `qualityGates.${issue.field}`, reason: issue.reason })));
   }
 }
