@@ -4,11 +4,12 @@
  * anchors: they are not measured here and have no ok / MISS. Starts a local Kafka broker unless KAFKA_BROKERS is set; uses the
  * PostgreSQL at DATABASE_URL (default local) in fresh databases. `npm run bench -- foundation`
  * (or `telemetry`, `routing`, `rollback`) runs one group (`routing` needs neither Kafka nor PostgreSQL). Results are also
- * written to bench/results/latest.json.
+ * written to bench/results/latest.json, and each group's to bench/results/<group>.json (committed), from which the
+ * README's table is regenerated (bench/results-table.ts).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cpus, platform, release, totalmem } from 'node:os';
+import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { startKafkaBroker } from '../libs/testing/src';
 import { runContractsBench } from './contracts.bench';
 import { runEventStoreBench } from './event-store.bench';
@@ -19,9 +20,11 @@ import { runMetricsAggregatorBench } from './metrics-aggregator.bench';
 import { runRouteBench } from './route.bench';
 import { runRollbackLatencyBench } from './rollback-latency.bench';
 import { runDecisionsBench } from './decisions.bench';
+import { BENCH_GROUPS, type BenchGroup, type GroupRecord, updateReadmeTable, writeGroupRecord } from './results-table';
 
 /** A figure measured in this run, against its target (or a baseline measured in the same run). */
 interface Check {
+  group: BenchGroup;
   figure: string;
   value: number;
   target: string;
@@ -30,6 +33,7 @@ interface Check {
 
 /** A published figure of another tool that a result is read against: not measured here, so never ok or missed. */
 interface Anchor {
+  group: BenchGroup;
   figure: string;
   value: number;
   unit: string;
@@ -42,15 +46,18 @@ async function main(): Promise<void> {
   const group = process.argv[2] ?? 'all';
   const messages = Number(process.env.BENCH_MESSAGES ?? 1_000_000);
   const results: Record<string, unknown> = {};
+  if (group !== 'all' && !(BENCH_GROUPS as readonly string[]).includes(group)) throw new Error(`unknown group ${group} (${BENCH_GROUPS.join(', ')} or all)`);
   const checks: Check[] = [];
-  const check = (figure: string, value: number, target: string, ok: boolean) => checks.push({ figure, value, target, ok });
+  let current: BenchGroup = 'foundation';
+  const runs = (name: BenchGroup) => (group === 'all' || group === name) && ((current = name), true);
+  const check = (figure: string, value: number, target: string, ok: boolean) => checks.push({ group: current, figure, value, target, ok });
   const anchors: Anchor[] = [];
 
   let brokers = process.env.KAFKA_BROKERS;
   const broker = brokers || group === 'routing' || group === 'decisions' ? undefined : await startKafkaBroker();
   brokers ??= broker?.brokers ?? ''; // the routing group needs no broker
   try {
-    if (group === 'all' || group === 'foundation') {
+    if (runs('foundation')) {
       const store = await runEventStoreBench();
       results.eventStore = store;
       const sixteen = store.iris.find((f) => f.writers === 16 && f.eventsPerAppend === 1)!;
@@ -69,7 +76,7 @@ async function main(): Promise<void> {
       const decode = runContractsBench();
       results.contracts = decode;
     }
-    if (group === 'all' || group === 'telemetry') {
+    if (runs('telemetry')) {
       const aggregation = runAggregationBench();
       results.aggregation = aggregation;
       const sdk = await runAgentSdkBench({ brokers });
@@ -93,7 +100,7 @@ async function main(): Promise<void> {
         check('aggregator: snapshot p50 ms after window close', aggregator.latency.p50Ms, 'baseline', true);
       }
     }
-    if (group === 'all' || group === 'routing') {
+    if (runs('routing')) {
       const routing = runRouteBench();
       results.routing = routing;
       const us = (ns: number) => ns / 1000;
@@ -104,7 +111,7 @@ async function main(): Promise<void> {
       check('route(), cold instance, pinned by sessionStartedAt: median µs', us(routing.coldPinned.medianNs), 'baseline', true);
       check('timing one empty call (included above): median µs', us(routing.timerBaseline.medianNs), 'baseline', true);
     }
-    if (group === 'all' || group === 'decisions') {
+    if (runs('decisions')) {
       // Hours of CPU at the full 1,000 rollouts per case; `npm run bench` (all) runs a smaller sample unless told.
       const decisions = await runDecisionsBench(group === 'all' ? { rollouts: Number(process.env.DECISIONS_ROLLOUTS ?? 200), fullLengthRollouts: Number(process.env.DECISIONS_FULL_ROLLOUTS ?? 20) } : {});
       results.decisions = decisions;
@@ -119,12 +126,13 @@ async function main(): Promise<void> {
         }
       }
     }
-    if (group === 'all' || group === 'rollback') {
+    if (runs('rollback')) {
       const rollback = await runRollbackLatencyBench({ brokers });
       results.rollbackLatency = rollback;
       check(`first breaching request → rollback applied in the SDK, median ms (${rollback.trials.length} trials, window ${fmt(rollback.windowMs)} ms)`, rollback.medianMs, `≤ ${fmt(rollback.windowMs + 1_000)}`, rollback.medianMs <= rollback.windowMs + 1_000);
       check('  same, worst trial ms', rollback.maxMs, `≤ ${fmt(rollback.windowMs + 1_000)}`, rollback.maxMs <= rollback.windowMs + 1_000);
       anchors.push({
+        group: 'rollback',
         figure: 'Flagger: failing canary → rollback (analysis interval 1m × threshold 5 failed checks)',
         value: 300_000,
         unit: 'ms',
@@ -142,6 +150,12 @@ async function main(): Promise<void> {
   const machine = machineDescription();
   writeFileSync(join(dir, 'latest.json'), JSON.stringify({ at, machine, group, results, checks, publishedAnchors: anchors }, null, 2));
   writeFileSync(join(dir, 'latest.md'), markdownReport(at, machine, group, checks, anchors));
+  // One committed file per group (the README's table is generated from them, each group with its own date and machine).
+  for (const name of BENCH_GROUPS.filter((g) => group === 'all' || g === group)) {
+    const record: GroupRecord = { group: name, at, machine, command: group === 'all' ? 'npm run bench' : `npm run bench -- ${name}`, checks: checks.filter((c) => c.group === name), publishedAnchors: anchors.filter((a) => a.group === name) };
+    writeGroupRecord(record);
+  }
+  updateReadmeTable();
 
   process.stdout.write('\nfigure'.padEnd(64) + 'value'.padStart(14) + '   target\n');
   for (const c of checks) {
@@ -156,7 +170,8 @@ async function main(): Promise<void> {
 /** The machine the figures come from: they only mean something beside it. */
 function machineDescription(): string {
   const processors = cpus();
-  return `${processors.length} × ${processors[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, ${platform()} ${release()}, Node ${process.versions.node}`;
+  // The 1-minute load average when the run ended: a busy machine lowers absolute figures (baselines of the same run too).
+  return `${processors.length} × ${processors[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, ${platform()} ${release()}, Node ${process.versions.node}, load ${loadavg()[0]!.toFixed(1)}`;
 }
 
 /** The same table as the console's, for the README: measured figures, then published anchors apart. */
