@@ -3,7 +3,9 @@
  * their own processes (from dist/); a simulated agent routes sessions with the SDK's route() and publishes
  * telemetry through the SDK. Each trial rolls out a candidate that fails 40 % of its requests at 25 %; the
  * figure is the time from the candidate's first request to the moment a subscribed SDK applies the rollback
- * (its routing table gives the candidate no new sessions). Target: ≤ one window + 1 s. For comparison,
+ * (its routing table gives the candidate no new sessions, and those weights are in force: the later of the
+ * table's arrival and its newest epoch's effectiveAt, which includes the controller's propagation allowance).
+ * Target: ≤ one window + 1 s. For comparison,
  * Flagger's default analysis runs every 60 s and rolls back after `threshold` failed checks (5 in its examples).
  * Run via `npm run bench -- rollback` (needs `npm run build`; env KAFKA_BROKERS, DATABASE_URL = admin URL).
  */
@@ -69,7 +71,10 @@ export async function runRollbackLatencyBench(options: RollbackLatencyBenchOptio
       let rolledBackAt: number | undefined;
       client.onRoutingChange(({ table }) => {
         const candidate = table?.decision.table.versions.find((v) => v.versionId === 'v2');
-        if (rolledBackAt === undefined && firstCandidateRequestAt !== undefined && candidate?.newSessionWeight === 0) rolledBackAt = Date.now();
+        if (rolledBackAt === undefined && firstCandidateRequestAt !== undefined && candidate?.newSessionWeight === 0) {
+          const effectiveAtMs = table!.epochs[table!.epochs.length - 1]?.effectiveAtMs ?? 0;
+          rolledBackAt = Math.max(Date.now(), effectiveAtMs); // new sessions leave the candidate once the new weights are in force
+        }
       });
       const pins = new Map<string, string>();
       const abort = new AbortController();
