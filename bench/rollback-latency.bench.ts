@@ -25,6 +25,9 @@ export interface RollbackLatencyBenchResult {
   maxMs: number;
   /** Median rollback latency minus one window (target ≤ 1,000 ms). */
   medianOverWindowMs: number;
+  /** Per trial, the same up to the rollback table's arrival in the SDK (before its weights are in force). */
+  receivedTrials: number[];
+  receivedMedianMs: number;
 }
 
 export interface RollbackLatencyBenchOptions {
@@ -57,6 +60,7 @@ export async function runRollbackLatencyBench(options: RollbackLatencyBenchOptio
     await producer.connect();
 
     const latencies: number[] = [];
+    const receivedLatencies: number[] = [];
     for (let trial = 0; trial < trials; trial++) {
       const agent = uniqueName('bench-agent');
       for (const [versionId, label] of [['v1', '1.0.0'], ['v2', '2.0.0']] as const) {
@@ -69,11 +73,13 @@ export async function runRollbackLatencyBench(options: RollbackLatencyBenchOptio
       await waitFor(async () => client.routingTable() !== undefined, 30_000);
       let firstCandidateRequestAt: number | undefined;
       let rolledBackAt: number | undefined;
+      let rollbackReceivedAt: number | undefined;
       client.onRoutingChange(({ table }) => {
         const candidate = table?.decision.table.versions.find((v) => v.versionId === 'v2');
         if (rolledBackAt === undefined && firstCandidateRequestAt !== undefined && candidate?.newSessionWeight === 0) {
           const effectiveAtMs = table!.epochs[table!.epochs.length - 1]?.effectiveAtMs ?? 0;
-          rolledBackAt = Math.max(Date.now(), effectiveAtMs); // new sessions leave the candidate once the new weights are in force
+          rollbackReceivedAt = Date.now();
+          rolledBackAt = Math.max(rollbackReceivedAt, effectiveAtMs); // new sessions leave the candidate once the new weights are in force
         }
       });
       const pins = new Map<string, string>();
@@ -110,10 +116,20 @@ export async function runRollbackLatencyBench(options: RollbackLatencyBenchOptio
         await client.close({ timeoutMs: 2_000 });
       }
       latencies.push(rolledBackAt! - firstCandidateRequestAt!);
+      receivedLatencies.push(rollbackReceivedAt! - firstCandidateRequestAt!);
     }
     const sorted = [...latencies].sort((a, b) => a - b);
     const medianMs = sorted[Math.floor((sorted.length - 1) / 2)]!;
-    return { windowMs, trials: latencies, medianMs, maxMs: sorted[sorted.length - 1]!, medianOverWindowMs: medianMs - windowMs };
+    const receivedSorted = [...receivedLatencies].sort((a, b) => a - b);
+    return {
+      windowMs,
+      trials: latencies,
+      medianMs,
+      maxMs: sorted[sorted.length - 1]!,
+      medianOverWindowMs: medianMs - windowMs,
+      receivedTrials: receivedLatencies,
+      receivedMedianMs: receivedSorted[Math.floor((receivedSorted.length - 1) / 2)]!,
+    };
   } finally {
     await producer.disconnect().catch(() => undefined);
     for (const child of children) child.kill('SIGTERM');
