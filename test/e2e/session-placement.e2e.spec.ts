@@ -1,4 +1,5 @@
 import { IrisAgentClient } from '@iris/agent-sdk';
+import { KafkaMessageBus, silentLogger, type MessageBus } from '@iris/messaging';
 import { createFreshDatabase, dropDatabase, uniqueName } from '@iris/testing';
 import { freePort, spawnService, ServiceProcess, stopServices, waitUntilReady } from '../support/service-process';
 import { ensureIrisTopics } from '../support/telemetry-stream';
@@ -8,16 +9,28 @@ import { AUTH_TOKENS, call, ContractPublisher, followRouting, OPERATOR_TOKEN, re
  * docs/routing.md promises that every instance holding the routing table places a session the same way. Two SDK
  * instances follow iris.routing.v1 while the rollout controller (its own process) moves a candidate 10 % → 30 % →
  * 60 % on judged metrics windows and then rolls it back on a failing one. Each window is judged LATENESS_MS after
- * it ended, as the aggregator's default allowed lateness makes it. Both instances place new sessions live the whole
- * time (no pin token, no shared cache); afterwards each instance places the other's sessions by their start time
- * alone. Every answer must equal the live placement.
+ * it ended, as the aggregator's default allowed lateness makes it. A third instance receives every table LAG_MS
+ * late (it keeps placing under the old weights meanwhile). All place new sessions live the whole time (no pin
+ * token, no shared cache); afterwards each instance places the others' sessions by their start time alone. Every
+ * answer must equal the live placement.
  */
 const LATENESS_MS = 5_000;
 const ALLOWANCE_MS = 1_500;
-/** Sessions each instance starts per tick (every TICK_MS): ~4,000 a second in all. */
+const LAG_MS = 400;
+/** Sessions each instance starts per tick (every TICK_MS). */
 const PER_TICK = 10;
 const TICK_MS = 5;
 const adminUrl = () => process.env.IRIS_ADMIN_DATABASE_URL!;
+
+/** The same broker, with every batch of records handed to the subscriber `lagMs` late: an instance a moment behind. */
+function lagging(bus: MessageBus, lagMs: number): MessageBus {
+  return {
+    publish: (topic, messages) => bus.publish(topic, messages),
+    subscribe: (options) => bus.subscribe({ ...options, handleBatch: async (messages) => (await new Promise((r) => setTimeout(r, lagMs)), options.handleBatch(messages)) }),
+    ensureTopics: (topics) => bus.ensureTopics(topics),
+    close: () => bus.close(),
+  };
+}
 
 interface Placed {
   sessionId: string;
@@ -66,9 +79,19 @@ class LiveInstance {
   }
 }
 
+const waitUntil = async (predicate: () => boolean, what: string, timeoutMs = 30_000) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 describe('sessions placed alike on every instance (real broker, controller from dist/)', () => {
   const running: ServiceProcess[] = [];
   const clients: IrisAgentClient[] = [];
+  const buses: MessageBus[] = [];
   let publisher: ContractPublisher;
   let databaseUrl: string;
   let controller: string;
@@ -97,6 +120,7 @@ describe('sessions placed alike on every instance (real broker, controller from 
 
   afterAll(async () => {
     await Promise.all(clients.splice(0).map((c) => c.close({ timeoutMs: 2_000 })));
+    await Promise.all(buses.splice(0).map((bus) => bus.close()));
     await stopServices(running);
     await publisher.close();
     await dropDatabase(databaseUrl, adminUrl());
@@ -120,22 +144,18 @@ describe('sessions placed alike on every instance (real broker, controller from 
       await startRollout(agent, { candidateVersionId: 'v1' });
       await routing.waitFor((d) => d.some((e) => weightOf(e, 'v1') === 1), 30_000, 'v1 adopted');
 
-      const instances = ['a', 'b'].map((name) => {
-        const client = IrisAgentClient.forKafka({ agent, versionId: 'v1', brokers: process.env.KAFKA_BROKERS!, routing: { defaultVersionId: 'v1', settleMs: 500 } });
-        clients.push(client);
-        return new LiveInstance(name, client);
-      });
-      await Promise.all(instances.map((i) => i.client.ready({ timeoutMs: 30_000 })));
-      const [a, b] = instances as [LiveInstance, LiveInstance];
-      const bothHold = (revision: number) => instances.every((i) => (i.client.routingTable()?.revision ?? 0) >= revision);
-      const waitUntil = async (predicate: () => boolean, what: string, timeoutMs = 30_000) => {
-        const deadline = Date.now() + timeoutMs;
-        while (!predicate()) {
-          if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-          await new Promise((r) => setTimeout(r, 20));
-        }
+      const routingOptions = { defaultVersionId: 'v1', settleMs: 500 };
+      const laggingBus = new KafkaMessageBus({ connection: { brokers: process.env.KAFKA_BROKERS!.split(','), clientId: uniqueName('lagging-agent') }, logger: silentLogger });
+      buses.push(laggingBus);
+      const instanceClients = {
+        a: IrisAgentClient.forKafka({ agent, versionId: 'v1', brokers: process.env.KAFKA_BROKERS!, routing: routingOptions }),
+        b: IrisAgentClient.forKafka({ agent, versionId: 'v1', brokers: process.env.KAFKA_BROKERS!, routing: routingOptions }),
+        lagging: IrisAgentClient.forBus(lagging(laggingBus, LAG_MS), { agent, versionId: 'v1', routing: routingOptions }),
       };
-      const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+      const instances = Object.entries(instanceClients).map(([name, client]) => (clients.push(client), new LiveInstance(name, client)));
+      await Promise.all(instances.map((i) => i.client.ready({ timeoutMs: 30_000 })));
+      await waitUntil(() => instances.every((i) => i.client.routingTable() !== undefined), 'the adopted table on every instance');
+      const allHold = (revision: number) => instances.every((i) => (i.client.routingTable()?.revision ?? 0) >= revision);
 
       const live = setInterval(() => instances.forEach((i) => i.startSessions(PER_TICK)), TICK_MS);
       const decisions: Array<{ what: string; revision: number; windowEndMs: number }> = [];
@@ -150,7 +170,7 @@ describe('sessions placed alike on every instance (real broker, controller from 
         });
         const startedAtMs = Date.now(); // after the start was decided: windows from here on count for the rollout
         let revision = (await routing.waitFor((d) => d.some((e) => weightOf(e, 'v2') === 0.1), 30_000, 'canary-10')).slice(-1)[0]!.data.revision;
-        await waitUntil(() => bothHold(revision), 'canary-10 on both instances');
+        await waitUntil(() => allHold(revision), 'canary-10 on every instance');
         decisions.push({ what: 'start at 10 %', revision, windowEndMs: startedAtMs });
 
         // Each window runs from the previous one's end to LATENESS_MS ago, and is judged now: late, like the aggregator's.
@@ -162,7 +182,7 @@ describe('sessions placed alike on every instance (real broker, controller from 
           await publisher.publish(snapshot(agent, windowStartMs, windowEndMs - windowStartMs, figures));
           windowStartMs = windowEndMs;
           revision = (await routing.waitFor((d) => reached(d[d.length - 1]!), 30_000, what)).slice(-1)[0]!.data.revision;
-          await waitUntil(() => bothHold(revision), `${what} on both instances`);
+          await waitUntil(() => allHold(revision), `${what} on every instance`);
           decisions.push({ what, revision, windowEndMs });
           await pause(ALLOWANCE_MS + 1_000); // sessions until after the new weights took effect
         };
@@ -174,10 +194,10 @@ describe('sessions placed alike on every instance (real broker, controller from 
         clearInterval(live);
       }
 
-      // Afterwards: each instance places the other's sessions by start time alone.
-      const disagreeing = [...b.disagreementsWith(a), ...a.disagreementsWith(b)];
-      const sessions = [...a.placed, ...b.placed];
-      const arrivals = [...a.arrivals, ...b.arrivals].filter((x) => decisions.some((d) => d.revision === x.revision));
+      // Afterwards: each instance places the others' sessions by start time alone.
+      const disagreeing = instances.flatMap((placer) => instances.filter((other) => other !== placer).flatMap((other) => placer.disagreementsWith(other)));
+      const sessions = instances.flatMap((i) => i.placed);
+      const arrivals = instances.flatMap((i) => i.arrivals).filter((x) => decisions.some((d) => d.revision === x.revision));
       const around = decisions.map((d) => {
         const received = arrivals.filter((x) => x.revision === d.revision);
         const from = Math.min(d.windowEndMs, ...received.map((x) => x.effectiveAtMs)) - 1_000;
@@ -188,6 +208,7 @@ describe('sessions placed alike on every instance (real broker, controller from 
           revision: d.revision,
           judgedLateByMs: Math.min(...received.map((x) => x.receivedAtMs)) - d.windowEndMs,
           receivedBeforeEffectMs: received.map((x) => `${x.instance}: ${x.effectiveAtMs - x.receivedAtMs}`).join(', '),
+          laggingBehindMs: received.find((x) => x.instance === 'lagging')!.receivedAtMs - Math.min(...received.filter((x) => x.instance !== 'lagging').map((x) => x.receivedAtMs)),
           sessionsAround: near.length,
           onCandidate: near.filter((s) => s.versionId === 'v2').length,
           disagreementsAround: disagreeing.filter((s) => s.startedAtMs >= from && s.startedAtMs <= to).length,
@@ -197,8 +218,11 @@ describe('sessions placed alike on every instance (real broker, controller from 
 
       expect(decisions.map((d) => d.what)).toEqual(['start at 10 %', '10 % → 30 %', '30 % → 60 %', 'rollback']);
       for (const d of around.slice(1)) {
-        expect(d.sessionsAround).toBeGreaterThan(2_000);
         expect(d.judgedLateByMs).toBeGreaterThanOrEqual(LATENESS_MS); // the window's end lay in the past when the table arrived
+      }
+      for (const d of around) {
+        expect(d.sessionsAround).toBeGreaterThan(2_000);
+        expect(d.laggingBehindMs).toBeGreaterThan(LAG_MS / 2); // the third instance placed sessions under the old table meanwhile
       }
       expect(sessions.filter((s) => s.versionId === 'v2').length).toBeGreaterThan(1_000);
       expect(disagreeing.slice(0, 5)).toEqual([]);
