@@ -6,10 +6,10 @@ import { ensureIrisTopics } from '../support/telemetry-stream';
 import { AUTH_TOKENS, call, ContractPublisher, followRouting, OPERATOR_TOKEN, registered, snapshot, stateOf, weightOf } from '../support/rollout-stream';
 
 /**
- * docs/routing.md promises that every instance holding the routing table places a session the same way. Two SDK
+ * docs/routing.md promises that every instance holding the routing table places a session the same way. Three SDK
  * instances follow iris.routing.v1 while the rollout controller (its own process) moves a candidate 10 % → 30 % →
  * 60 % on judged metrics windows and then rolls it back on a failing one. Each window is judged LATENESS_MS after
- * it ended, as the aggregator's default allowed lateness makes it. A third instance receives every table LAG_MS
+ * it ended, as the aggregator's default allowed lateness makes it. One instance receives every table LAG_MS
  * late (it keeps placing under the old weights meanwhile). All place new sessions live the whole time (no pin
  * token, no shared cache); afterwards each instance places the others' sessions by their start time alone. Every
  * answer must equal the live placement.
