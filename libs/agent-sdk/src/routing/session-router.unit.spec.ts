@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { iso, routingDecision, sessionIds, version } from '../testing/routing-tables';
 import { compileRoutingTable, CompiledRoutingTable } from './compiled-table';
 import { route } from './route';
@@ -98,6 +99,53 @@ describe('SessionRouter', () => {
       else expect(onCandidate).toBe(0);
       expect(sessions.every((sessionId) => received.router.route({ agent: AGENT, sessionId: `after-${sessionId}` }, effectiveAt).versionId === 'v1')).toBe(true);
     });
+  });
+
+  it('property: whatever the weight change and what it does to the versions, every instance ends up placing each session started around it alike', () => {
+    const ids = ['v1', 'v2', 'v3'] as const;
+    const shares = fc.tuple(fc.integer({ min: 0, max: 10 }), fc.integer({ min: 0, max: 10 }), fc.integer({ min: 1, max: 10 }));
+    const normalised = (w: readonly number[]) => w.map((x) => x / w.reduce((a, b) => a + b, 0));
+    const scenario = fc.record({
+      before: shares,
+      after: shares,
+      // what the new table does to each version: take sessions, or close (its sessions kept, moved or ended)
+      closed: fc.tuple(...ids.map(() => fc.constantFrom('open' as const, 'draining-keep' as const, 'draining-migrate' as const, 'killed' as const))),
+      starts: fc.array(fc.integer({ min: -3_000, max: 3_000 }), { minLength: 1, maxLength: 40 }), // ms around effectiveAt
+    });
+    fc.assert(
+      fc.property(scenario, ({ before, after, closed, starts }) => {
+        const effectiveAt = T0 + 10 * MINUTE;
+        const old = normalised(before);
+        const next = normalised(after.map((w, i) => (closed[i] === 'open' ? w : 0)).some((w) => w > 0) ? after.map((w, i) => (closed[i] === 'open' ? w : 0)) : [0, 0, 1]);
+        const e0 = { revision: 1, effectiveAt: iso(T0), weights: Object.fromEntries(ids.map((id, i) => [id, old[i]!]).filter(([, w]) => (w as number) > 0)) };
+        const e1 = { revision: 2, effectiveAt: iso(effectiveAt), weights: Object.fromEntries(ids.map((id, i) => [id, next[i]!]).filter(([, w]) => (w as number) > 0)) };
+        const oldTable = compileRoutingTable(routingDecision(AGENT, 1, { versions: ids.map((id, i) => version(id, old[i]!)), epochs: [e0] }));
+        const state = (i: number) =>
+          next[i]! > 0 || closed[i] === 'open'
+            ? { state: 'active' as const, existingSessions: 'keep' as const }
+            : closed[i] === 'killed'
+              ? { state: 'killed' as const, existingSessions: 'terminate' as const }
+              : { state: 'draining' as const, existingSessions: closed[i] === 'draining-migrate' ? ('migrate' as const) : ('keep' as const) };
+        const newTable = compileRoutingTable(routingDecision(AGENT, 2, { versions: ids.map((id, i) => version(id, next[i]!, state(i))), epochs: [e0, e1] }));
+        const early = routerWith(newTable); // received the new table before its effectiveAt
+        const late = routerWith(oldTable); // receives it only later (but before effectiveAt)
+        starts.forEach((offset, n) => {
+          const t = effectiveAt + offset;
+          early.router.route({ agent: AGENT, sessionId: `s-${n}` }, t);
+          if (offset < 0) late.router.route({ agent: AGENT, sessionId: `s-${n}` }, t);
+        });
+        late.set(newTable);
+        const other = routerWith(newTable);
+        const now = effectiveAt + 5_000;
+        starts.forEach((offset, n) => {
+          const sessionId = `s-${n}`;
+          const byEarly = early.router.route({ agent: AGENT, sessionId }, now).versionId;
+          expect(other.router.route({ agent: AGENT, sessionId, sessionStartedAt: effectiveAt + offset }, now).versionId).toBe(byEarly);
+          if (offset < 0) expect(late.router.route({ agent: AGENT, sessionId }, now).versionId).toBe(byEarly);
+        });
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('the pin token gives the same answer on an instance without cache', () => {
