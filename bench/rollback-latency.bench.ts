@@ -3,7 +3,9 @@
  * their own processes (from dist/); a simulated agent routes sessions with the SDK's route() and publishes
  * telemetry through the SDK. Each trial rolls out a candidate that fails 40 % of its requests at 25 %; the
  * figure is the time from the candidate's first request to the moment a subscribed SDK applies the rollback
- * (its routing table gives the candidate no new sessions). Target: ≤ one window + 1 s. For comparison,
+ * (its routing table gives the candidate no new sessions, and those weights are in force: the later of the
+ * table's arrival and its newest epoch's effectiveAt, which includes the controller's propagation allowance).
+ * Target: ≤ one window + 1 s. For comparison,
  * Flagger's default analysis runs every 60 s and rolls back after `threshold` failed checks (5 in its examples).
  * Run via `npm run bench -- rollback` (needs `npm run build`; env KAFKA_BROKERS, DATABASE_URL = admin URL).
  */
@@ -23,6 +25,9 @@ export interface RollbackLatencyBenchResult {
   maxMs: number;
   /** Median rollback latency minus one window (target ≤ 1,000 ms). */
   medianOverWindowMs: number;
+  /** Per trial, the same up to the rollback table's arrival in the SDK (before its weights are in force). */
+  receivedTrials: number[];
+  receivedMedianMs: number;
 }
 
 export interface RollbackLatencyBenchOptions {
@@ -55,6 +60,7 @@ export async function runRollbackLatencyBench(options: RollbackLatencyBenchOptio
     await producer.connect();
 
     const latencies: number[] = [];
+    const receivedLatencies: number[] = [];
     for (let trial = 0; trial < trials; trial++) {
       const agent = uniqueName('bench-agent');
       for (const [versionId, label] of [['v1', '1.0.0'], ['v2', '2.0.0']] as const) {
@@ -67,9 +73,14 @@ export async function runRollbackLatencyBench(options: RollbackLatencyBenchOptio
       await waitFor(async () => client.routingTable() !== undefined, 30_000);
       let firstCandidateRequestAt: number | undefined;
       let rolledBackAt: number | undefined;
+      let rollbackReceivedAt: number | undefined;
       client.onRoutingChange(({ table }) => {
         const candidate = table?.decision.table.versions.find((v) => v.versionId === 'v2');
-        if (rolledBackAt === undefined && firstCandidateRequestAt !== undefined && candidate?.newSessionWeight === 0) rolledBackAt = Date.now();
+        if (rolledBackAt === undefined && firstCandidateRequestAt !== undefined && candidate?.newSessionWeight === 0) {
+          const effectiveAtMs = table!.epochs[table!.epochs.length - 1]?.effectiveAtMs ?? 0;
+          rollbackReceivedAt = Date.now();
+          rolledBackAt = Math.max(rollbackReceivedAt, effectiveAtMs); // new sessions leave the candidate once the new weights are in force
+        }
       });
       const pins = new Map<string, string>();
       const abort = new AbortController();
@@ -105,10 +116,20 @@ export async function runRollbackLatencyBench(options: RollbackLatencyBenchOptio
         await client.close({ timeoutMs: 2_000 });
       }
       latencies.push(rolledBackAt! - firstCandidateRequestAt!);
+      receivedLatencies.push(rollbackReceivedAt! - firstCandidateRequestAt!);
     }
     const sorted = [...latencies].sort((a, b) => a - b);
     const medianMs = sorted[Math.floor((sorted.length - 1) / 2)]!;
-    return { windowMs, trials: latencies, medianMs, maxMs: sorted[sorted.length - 1]!, medianOverWindowMs: medianMs - windowMs };
+    const receivedSorted = [...receivedLatencies].sort((a, b) => a - b);
+    return {
+      windowMs,
+      trials: latencies,
+      medianMs,
+      maxMs: sorted[sorted.length - 1]!,
+      medianOverWindowMs: medianMs - windowMs,
+      receivedTrials: receivedLatencies,
+      receivedMedianMs: receivedSorted[Math.floor((receivedSorted.length - 1) / 2)]!,
+    };
   } finally {
     await producer.disconnect().catch(() => undefined);
     for (const child of children) child.kill('SIGTERM');

@@ -131,6 +131,7 @@ async function main(): Promise<void> {
       results.rollbackLatency = rollback;
       check(`first breaching request → rollback applied in the SDK, median ms (${rollback.trials.length} trials, window ${fmt(rollback.windowMs)} ms)`, rollback.medianMs, `≤ ${fmt(rollback.windowMs + 1_000)}`, rollback.medianMs <= rollback.windowMs + 1_000);
       check('  same, worst trial ms', rollback.maxMs, `≤ ${fmt(rollback.windowMs + 1_000)}`, rollback.maxMs <= rollback.windowMs + 1_000);
+      check('  of which: rollback table received in the SDK, median ms (its weights take effect ROLLOUT_ROUTING_PROPAGATION_ALLOWANCE_MS after the decision)', rollback.receivedMedianMs, 'breakdown', true);
       anchors.push({
         group: 'rollback',
         figure: 'Flagger: failing canary → rollback (analysis interval 1m × threshold 5 failed checks)',

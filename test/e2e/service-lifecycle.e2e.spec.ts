@@ -60,7 +60,7 @@ describe('a service process on real Kafka and PostgreSQL', () => {
     const ready = await getJson(`http://127.0.0.1:${port}/health/ready`);
     expect(ready).toEqual({ status: 200, body: { ready: true, checks: { database: { ok: true }, kafka: { ok: true }, consumers: { ok: true }, outbox: { ok: true } } } });
     const config = await fetch(`http://127.0.0.1:${port}/v1/config`, { headers: { authorization: 'Bearer ci-admin-token-0123456789' } });
-    expect(await config.json()).toMatchObject({ rolloutController: { consumerGroup: 'iris-rollout-controller', tickIntervalMs: 5_000, requireRegisteredVersions: true } });
+    expect(await config.json()).toMatchObject({ rolloutController: { consumerGroup: 'iris-rollout-controller', tickIntervalMs: 5_000, requireRegisteredVersions: true, routingPropagationAllowanceMs: 500 } });
 
     for (const line of service.lines) expect(() => JSON.parse(line)).not.toThrow();
     expect(service.lines.join('\n')).not.toContain('ci-admin-token-0123456789');

@@ -15,6 +15,9 @@ export const AUTOMATION_ACTOR = 'iris:rollout-controller';
  * The controller's own commands: each closed metrics window becomes an EvaluateSnapshot (time = the
  * window's end), live-session gauges of draining versions become ReportLiveSessions, and a scheduled
  * Tick lets a stage advance once its minimum duration has passed. Everything goes through the decider.
+ * The window's end dates the judgement, not the routing: the weights a judgement changes take effect when
+ * the command handler decides it plus the propagation allowance (the window's end lies in the past by then,
+ * and SDK instances have placed sessions after it under the previous weights).
  */
 export class RolloutAutomation {
   private subscription?: Subscription;

@@ -3,7 +3,7 @@ import { createEventStoreDataSource, PostgresEventStore, type EventStreamStore }
 import { createFreshDatabase, DEFAULT_DATABASE_URL, dropDatabase, uniqueName } from '@iris/testing';
 import type { DataSource } from 'typeorm';
 import { RolloutConflictError, type RolloutCommand } from './domain';
-import { externalGate, start } from './domain/testing/builders';
+import { at, healthySnapshot, externalGate, start } from './domain/testing/builders';
 import { PromotionRequiredError, UnregisteredVersionError } from './errors';
 import { PromotionLedger } from './promotion-ledger';
 import { RolloutCommandHandler } from './rollout-command-handler';
@@ -58,6 +58,20 @@ describe('RolloutCommandHandler on PostgreSQL', () => {
     await expect(refused).rejects.toBeInstanceOf(RolloutConflictError);
     expect(appends).toHaveLength(2);
     expect(await domainTypes(agent)).toEqual(before);
+  });
+
+  it('stamps each attempt with the time it decides plus the propagation allowance: a window judged late still changes the weights from then, and the stored table says so', async () => {
+    const agent = uniqueName('agent');
+    let now = Date.parse(at(30)); // the window below ended 20 minutes earlier
+    const handler = new RolloutCommandHandler(store, new VersionCatalog(), 'production', undefined, { propagationAllowanceMs: 700, clock: () => now });
+    await handler.execute(agent, start(0));
+    now += 1_000;
+    const { events } = await handler.execute(agent, healthySnapshot(10, 0));
+    const changed = events.find((e) => e.type === 'RoutingTableChanged');
+    expect(changed?.type === 'RoutingTableChanged' && changed.data.table.epochs.map((e) => e.effectiveAt)).toEqual([new Date(Date.parse(at(30)) + 700).toISOString(), new Date(now + 700).toISOString()]);
+    const stored = (await store.readStream(rolloutStreamId('production', agent))).events.filter((e) => e.type === 'RoutingTableChanged').slice(-1)[0]!;
+    expect(stored.data).toEqual(JSON.parse(JSON.stringify(changed!.data)));
+    expect(stored.metadata).toMatchObject({ at: at(10) }); // the judgement stays dated by its window
   });
 
   it('applies the start rules before deciding: registered versions only, and the upstream completion as promotion evidence', async () => {

@@ -30,6 +30,14 @@ export interface StartRules {
   promotions: PromotionLedger | null;
 }
 
+/** How the handler stamps the time a routing change takes effect (the decider reads no clock). */
+export interface RoutingTiming {
+  /** Added to the time a command is decided (just before the append): `ROLLOUT_ROUTING_PROPAGATION_ALLOWANCE_MS`. */
+  propagationAllowanceMs: number;
+  /** Wall clock, epoch ms (tests pass their own). */
+  clock?: () => number;
+}
+
 /** Several decider commands decided on one state and appended at once, with what the caller gets back. */
 export interface CommandPlan<Result> {
   commands: RolloutCommand[];
@@ -50,6 +58,7 @@ export class RolloutCommandHandler {
     private readonly catalog: VersionCatalog,
     readonly environment: string,
     private readonly rules: StartRules = { requireRegisteredVersions: false, promotions: null },
+    private readonly routingTiming: RoutingTiming = { propagationAllowanceMs: 0 },
   ) {
     this.commands = new CommandHandler(store, { initialState, evolve: evolveStored, cacheStates: true });
   }
@@ -82,10 +91,11 @@ export class RolloutCommandHandler {
         streamId,
         (current) => {
           const { commands, result: planned } = plan(current);
+          const routingEffectiveAt = this.routingEffectiveAt();
           const events: RolloutEvent[] = [];
           let state = current;
           for (const command of commands) {
-            const decided = decide(command, state);
+            const decided = decide({ ...command, metadata: { ...command.metadata, routingEffectiveAt } }, state);
             state = evolveAll(state, decided);
             events.push(...decided);
           }
@@ -98,6 +108,15 @@ export class RolloutCommandHandler {
       if (error instanceof ConcurrencyError && options.expectedVersion !== undefined) throw new StaleRolloutVersionError(agent, options.expectedVersion, error.actual);
       throw error;
     }
+  }
+
+  /**
+   * Now (each attempt decides anew, right before its append) plus the propagation allowance: new weights take
+   * effect at a time no SDK instance has placed a session under yet, and by which every instance holds them.
+   */
+  private routingEffectiveAt(): string {
+    const now = this.routingTiming.clock?.() ?? Date.now();
+    return new Date(now + this.routingTiming.propagationAllowanceMs).toISOString();
   }
 
   /** Registered versions only (when required) and, with a promotion rule, the upstream completion as evidence. */

@@ -29,7 +29,13 @@ import { VersionCatalog } from './version-catalog';
       provide: RolloutCommandHandler,
       inject: [EVENT_STORE, VersionCatalog, IRIS_CONFIG, CONTROLLER_SETTINGS, PROMOTION_LEDGER],
       useFactory: (store: PostgresEventStore, catalog: VersionCatalog, config: IrisConfig, settings: ControllerSettings, promotions: PromotionLedger | null) =>
-        new RolloutCommandHandler(store, catalog, config.environment, { requireRegisteredVersions: settings.requireRegisteredVersions, promotions }),
+        new RolloutCommandHandler(
+          store,
+          catalog,
+          config.environment,
+          { requireRegisteredVersions: settings.requireRegisteredVersions, promotions },
+          { propagationAllowanceMs: settings.routingPropagationAllowanceMs },
+        ),
     },
   ],
 })

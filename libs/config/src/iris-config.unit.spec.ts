@@ -35,7 +35,14 @@ describe('loadConfig', () => {
   });
 
   it("reads each service's own settings into the typed config (so /v1/config shows them), with the same names and defaults", () => {
-    expect(loadConfig('rollout-controller', kafkaEnv).rolloutController).toEqual({ consumerGroup: 'iris-rollout-controller', tickIntervalMs: 5_000, requireRegisteredVersions: true, promoteFrom: undefined });
+    expect(loadConfig('rollout-controller', kafkaEnv).rolloutController).toEqual({
+      consumerGroup: 'iris-rollout-controller',
+      tickIntervalMs: 5_000,
+      requireRegisteredVersions: true,
+      promoteFrom: undefined,
+      routingPropagationAllowanceMs: 500,
+    });
+    expect(loadConfig('rollout-controller', { ...kafkaEnv, ROLLOUT_ROUTING_PROPAGATION_ALLOWANCE_MS: '0' }).rolloutController?.routingPropagationAllowanceMs).toBe(0);
     expect(loadConfig('metrics-aggregator', kafkaEnv).metricsAggregator).toEqual({
       consumerGroup: 'iris-metrics-aggregator',
       windowMs: 10_000,
@@ -59,6 +66,8 @@ describe('loadConfig', () => {
   it.each([
     ['rollout-controller', { ROLLOUT_TICK_INTERVAL_MS: '10' }, 'ROLLOUT_TICK_INTERVAL_MS'],
     ['rollout-controller', { ROLLOUT_REQUIRE_REGISTERED: 'maybe' }, 'ROLLOUT_REQUIRE_REGISTERED'],
+    ['rollout-controller', { ROLLOUT_ROUTING_PROPAGATION_ALLOWANCE_MS: '-1' }, 'ROLLOUT_ROUTING_PROPAGATION_ALLOWANCE_MS'],
+    ['rollout-controller', { ROLLOUT_ROUTING_PROPAGATION_ALLOWANCE_MS: '1s' }, 'ROLLOUT_ROUTING_PROPAGATION_ALLOWANCE_MS'],
     ['metrics-aggregator', { METRICS_WINDOW_MS: 'ten' }, 'METRICS_WINDOW_MS'],
     ['metrics-aggregator', { METRICS_MAX_BATCH: '0' }, 'METRICS_MAX_BATCH'],
     ['metrics-aggregator', { METRICS_ROLLING_VIEWS: '7s' }, 'METRICS_ROLLING_VIEWS'],

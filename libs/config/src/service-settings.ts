@@ -11,6 +11,11 @@ export interface RolloutControllerSettings {
   requireRegisteredVersions: boolean;
   /** Environment promotion: a version must have completed a rollout there before it may start here. */
   promoteFrom: string | undefined;
+  /**
+   * How long after a routing change is decided its new weights take effect (`ROLLOUT_ROUTING_PROPAGATION_ALLOWANCE_MS`,
+   * default 500 ms): the most the table may take to reach every SDK instance for them all to place a session alike.
+   */
+  routingPropagationAllowanceMs: number;
 }
 
 /** The metrics aggregator's settings (`METRICS_*`). */
@@ -43,6 +48,7 @@ export function readRolloutControllerSettings(read: EnvReader): RolloutControlle
     tickIntervalMs: read.integer('ROLLOUT_TICK_INTERVAL_MS', 5_000, { min: 50, max: 3_600_000 }),
     requireRegisteredVersions: read.boolean('ROLLOUT_REQUIRE_REGISTERED', true),
     promoteFrom: read.optionalString('ROLLOUT_PROMOTE_FROM'),
+    routingPropagationAllowanceMs: read.integer('ROLLOUT_ROUTING_PROPAGATION_ALLOWANCE_MS', 500, { min: 0, max: 60_000 }),
   };
 }
 

@@ -20,6 +20,13 @@ export interface CommandMetadata {
   commandId: string;
   actor: string;
   at: IsoTimestamp;
+  /**
+   * When a routing change this command makes takes effect on every SDK instance: set by the command handler to
+   * the time it decides (just before the append) plus the propagation allowance, so that no instance has placed
+   * a session under the new weights' time yet when it receives them. Without it, `at` (which may lie in the past:
+   * a metrics window's end). Not stored: the table's epochs carry it.
+   */
+  routingEffectiveAt?: IsoTimestamp;
 }
 
 type Command<Type extends string, Data> = Readonly<{ type: Type; data: Data; metadata: CommandMetadata }>;

@@ -44,12 +44,20 @@ type Emit = <T extends RolloutEventType>(type: T, data: EventOf<T>['data']) => E
  */
 export function decide(command: RolloutCommand, state: RolloutAggregateState): RolloutEvent[] {
   if (state.handledCommandIds.includes(command.metadata.commandId)) return [];
-  const metadata: EventMetadata = { ...command.metadata };
+  const { commandId, actor, at } = command.metadata;
+  const metadata: EventMetadata = { commandId, actor, at };
   const emit: Emit = (type, data) => ({ type, data, metadata }) as EventOf<typeof type>;
-  const nowMs = toEpochMs(command.metadata.at);
+  const nowMs = toEpochMs(at);
   const lifecycle = decideLifecycle(command, state, emit, nowMs);
   const forced = enforceFleetPolicy(evolveAll(state, lifecycle), emit, nowMs);
-  return withRoutingChange(state, [...lifecycle, ...forced], emit);
+  return withRoutingChange(state, [...lifecycle, ...forced], emit, routingEffectiveAt(command));
+}
+
+/** When this command's routing change takes effect: the handler's decided time + allowance, never before `at`. */
+function routingEffectiveAt(command: RolloutCommand): string {
+  const { at, routingEffectiveAt: effective } = command.metadata;
+  if (effective === undefined) return at;
+  return toEpochMs(effective, 'routingEffectiveAt') > toEpochMs(at) ? effective : at;
 }
 
 /** Bounds crossed → the oldest draining versions' remaining sessions are moved off (each once). */
@@ -396,8 +404,8 @@ function advanceTo(emit: Emit, rollout: Rollout, toStageIndex: number, trigger: 
 /** Events that change nothing the routing table is made of (the common case: a judged window), so no table is rebuilt. */
 const ROUTING_NEUTRAL: ReadonlySet<RolloutEventType> = new Set(['SnapshotEvaluated', 'ExternalGateRecorded', 'PreflightChecked']);
 
-/** Appends RoutingTableChanged when the events change what the router must do. */
-function withRoutingChange(state: RolloutAggregateState, events: RolloutEvent[], emit: Emit): RolloutEvent[] {
+/** Appends RoutingTableChanged when the events change what the router must do; new weights take effect at `effectiveAt`. */
+function withRoutingChange(state: RolloutAggregateState, events: RolloutEvent[], emit: Emit, effectiveAt: string): RolloutEvent[] {
   if (events.every((e) => ROUTING_NEUTRAL.has(e.type))) return events;
   const after = evolveAll(state, events);
   const table = routingTableOf(after);
@@ -407,7 +415,7 @@ function withRoutingChange(state: RolloutAggregateState, events: RolloutEvent[],
     ...events,
     emit('RoutingTableChanged', {
       revision,
-      table: withEpochs(table, state.routing.table, revision, events[0]!.metadata.at),
+      table: withEpochs(table, state.routing.table, revision, effectiveAt),
       rolloutId: after.rollout?.rolloutId ?? null,
       reason: events.map((e) => e.type).join(', '),
     }),

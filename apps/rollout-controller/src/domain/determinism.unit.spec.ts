@@ -38,12 +38,15 @@ const step = fc.oneof(
 );
 type Step = typeof step extends fc.Arbitrary<infer S> ? S : never;
 
-function toCommands(steps: { step: Step; minutesLater: number }[]): RolloutCommand[] {
+function toCommands(steps: { step: Step; minutesLater: number; decidedLaterMs?: number }[]): RolloutCommand[] {
   const commands: RolloutCommand[] = [];
   let minutes = 0;
-  steps.forEach(({ step: s, minutesLater }, i) => {
+  steps.forEach(({ step: s, minutesLater, decidedLaterMs }, i) => {
     minutes += minutesLater;
-    const metadata = { commandId: `c${i}`, actor: 'prop', at: new Date(T0 + minutes * 60_000).toISOString() };
+    const atMs = T0 + minutes * 60_000;
+    // as the command handler stamps it: decided (and appended) a little after `at` (a window's end: seconds later)
+    const decided = decidedLaterMs === undefined ? {} : { routingEffectiveAt: new Date(atMs + decidedLaterMs).toISOString() };
+    const metadata = { commandId: `c${i}`, actor: 'prop', at: new Date(atMs).toISOString(), ...decided };
     const command = ((): RolloutCommand | undefined => {
       switch (s.kind) {
         case 'start':
@@ -92,7 +95,10 @@ const attempt = (command: RolloutCommand, state: RolloutAggregateState): Outcome
 };
 const roundTrip = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
-const scenarios = fc.array(fc.record({ step, minutesLater: fc.integer({ min: 0, max: 4 }) }), { minLength: 1, maxLength: 40 });
+const scenarios = fc.array(
+  fc.record({ step, minutesLater: fc.integer({ min: 0, max: 4 }), decidedLaterMs: fc.option(fc.integer({ min: -1_000, max: 200_000 }), { nil: undefined }) }),
+  { minLength: 1, maxLength: 40 },
+);
 
 describe('decider determinism (property)', () => {
   it('replaying the events rebuilds the live state bit for bit, and re-deciding gives the same decisions', () => {
@@ -131,7 +137,19 @@ describe('decider determinism (property)', () => {
           // The fallback is the known-good version: listed and still deployed (it may be draining at 100 %).
           const fallback = t.table.versions.find((v) => v.versionId === t.table.fallbackVersionId);
           expect(fallback && !['killed', 'retired'].includes(fallback.state)).toBe(true);
+          // Weight epochs take effect in order, so "the epoch in force at t" is one answer on every instance.
+          const effective = t.table.epochs.map((e) => Date.parse(e.effectiveAt));
+          expect(effective).toEqual([...effective].sort((a, b) => a - b));
         });
+        // A new epoch never takes effect before the time its command was decided (+ allowance), nor before `at`.
+        for (const { command, outcome } of decisions) {
+          const changed = 'events' in outcome ? outcome.events.find((e) => e.type === 'RoutingTableChanged') : undefined;
+          if (changed?.type !== 'RoutingTableChanged') continue;
+          const newest = changed.data.table.epochs[changed.data.table.epochs.length - 1]!;
+          if (newest.revision !== changed.data.revision) continue; // weights unchanged: no new epoch
+          const floor = Math.max(Date.parse(command.metadata.at), Date.parse(command.metadata.routingEffectiveAt ?? command.metadata.at));
+          expect(Date.parse(newest.effectiveAt)).toBeGreaterThanOrEqual(floor);
+        }
 
         // Idempotency: a command that produced events produces nothing when delivered again.
         for (const { command, outcome } of decisions)

@@ -131,15 +131,19 @@ function rampOf(rollout: Rollout | null, fleet: FleetVersion[]): { ramp?: Weight
   };
 }
 
-/** The table with its weight history: a new epoch whenever weights or the ramp change (bounded). */
-export function withEpochs(table: RoutingTable, previous: RoutingTable | null, revision: number, at: string): RoutingTable {
+/**
+ * The table with its weight history: a new epoch whenever weights or the ramp change (bounded), in force from
+ * `effectiveAt` — or from the previous epoch's, if that one is later (epochs never take effect out of order).
+ */
+export function withEpochs(table: RoutingTable, previous: RoutingTable | null, revision: number, effectiveAt: string): RoutingTable {
   const history = previous?.epochs ?? [];
   const weights = Object.fromEntries(table.versions.filter((v) => v.newSessionWeight > 0).map((v) => [v.versionId, v.newSessionWeight]));
   const last = history[history.length - 1];
   const ramp = table.targeting.ramp;
   const unchanged = last !== undefined && JSON.stringify(last.weights) === JSON.stringify(weights) && JSON.stringify(last.ramp) === JSON.stringify(ramp);
-  const epochs = unchanged ? history : [...history, { revision, effectiveAt: at, weights, ...(ramp && { ramp }) }].slice(-MAX_EPOCHS);
-  return { ...table, epochs };
+  if (unchanged) return { ...table, epochs: history };
+  const from = last !== undefined && Date.parse(last.effectiveAt) > Date.parse(effectiveAt) ? last.effectiveAt : effectiveAt;
+  return { ...table, epochs: [...history, { revision, effectiveAt: from, weights, ...(ramp && { ramp }) }].slice(-MAX_EPOCHS) };
 }
 
 /** Weight epochs kept in a table: enough to place sessions started during the last several stage changes. */

@@ -1,9 +1,9 @@
-import type { SetTargeting } from './commands';
+import type { RolloutCommand, SetTargeting } from './commands';
 import { InvalidRolloutCommandError, PreflightFailedError, RolloutErrorCode, UnknownVersionError } from './errors';
 import { evolveAll } from './evolve';
 import { initialState } from './state';
 import { given, history } from './testing/decider-specification';
-import { MINUTE, SHORT_STAGES, advance, at, promote, rollBack, start } from './testing/builders';
+import { HEALTHY, MINUTE, SHORT_STAGES, advance, at, healthySnapshot, promote, rollBack, snapshot, start } from './testing/builders';
 
 const setTargeting = (minutes: number, targeting: SetTargeting['data']['targeting']): SetTargeting => ({
   type: 'SetTargeting',
@@ -42,6 +42,53 @@ describe('weight epochs', () => {
   it('a routing change that keeps the weights (targeting) adds no epoch', () => {
     const events = history(start(0), advance(5), setTargeting(6, { cohorts: [{ versionId: 'v2', tenants: ['acme'], users: [], features: [] }], overrides: [] }));
     expect(tableOf(events).epochs.map((e) => e.revision)).toEqual([1, 2]);
+  });
+});
+
+describe('when new weights take effect', () => {
+  /** The command as the command handler passes it: decided at `decidedMinutes`, allowance included. */
+  const decidedAt = <C extends RolloutCommand>(command: C, decidedMinutes: number): C => ({ ...command, metadata: { ...command.metadata, routingEffectiveAt: at(decidedMinutes) } });
+  const newestEpoch = (events: ReturnType<typeof history>) => tableOf(events).epochs.slice(-1)[0];
+
+  it('given a rollout in shadow, when a judged window (dated by its end) advances it, then the new weights take effect at the decided time plus allowance, not at the window end', () => {
+    const past = history(start(0));
+    const events = given(past).when(decidedAt(healthySnapshot(10, 0), 10.1)).thenMatches([
+      { type: 'SnapshotEvaluated', metadata: { at: at(10) } },
+      { type: 'StageAdvanced', metadata: { at: at(10) } },
+      { type: 'RoutingTableChanged', data: { revision: 2 } },
+    ]);
+    expect(tableOf([...past, ...events]).epochs).toEqual([
+      { revision: 1, effectiveAt: at(0), weights: { v1: 1 } },
+      { revision: 2, effectiveAt: at(10.1), weights: { v1: 0.9, v2: 0.1 } },
+    ]);
+    // the stage itself is dated by the window: the next window counts for it
+    expect(evolveAll(initialState(), [...past, ...events]).rollout!.stageEnteredAtMs).toBe(Date.parse(at(10)));
+  });
+
+  it('given a rollout at 10 %, when a failing window rolls it back, then the restored weights take effect at the decided time plus allowance too', () => {
+    const past = history(start(0), healthySnapshot(10, 0));
+    const events = given(past).when(decidedAt(snapshot(20, 10, { v1: HEALTHY, v2: { ...HEALTHY, errorRate: 0.3 } }), 20.05)).thenMatches([
+      { type: 'SnapshotEvaluated' },
+      { type: 'RolledBack', data: { trigger: 'automatic' } },
+      { type: 'RoutingTableChanged', data: { revision: 3 } },
+    ]);
+    expect(newestEpoch([...past, ...events])).toEqual({ revision: 3, effectiveAt: at(20.05), weights: { v1: 1 } });
+  });
+
+  it('given any history, when the decided time lies before the command time, then the epoch takes effect at the command time', () => {
+    expect(newestEpoch(history(decidedAt(start(0), -1)))).toEqual({ revision: 1, effectiveAt: at(0), weights: { v1: 1 } });
+  });
+
+  it('given an epoch not in force yet, when a later decision changes the weights again, then its epoch never takes effect before the previous one', () => {
+    const events = history(start(0), decidedAt(advance(5), 8), decidedAt(promote(6), 6.5));
+    expect(tableOf(events).epochs.map((e) => e.effectiveAt)).toEqual([at(0), at(8), at(8)]);
+  });
+
+  it('the events keep only the command time: replay needs neither the decided time nor a clock', () => {
+    const events = history(decidedAt(start(0), 0.5), decidedAt(advance(5), 5.5));
+    expect(events.every((e) => Object.keys(e.metadata).sort().join() === 'actor,at,commandId')).toBe(true);
+    const replayed = JSON.parse(JSON.stringify(events)) as typeof events;
+    expect(JSON.stringify(evolveAll(initialState(), replayed))).toBe(JSON.stringify(evolveAll(initialState(), events)));
   });
 });
 

@@ -117,6 +117,12 @@ export function routeSession(
 
   let pinned = pinnedId;
   let pinnedByCurrentWeights = false;
+  if (pinned === undefined && startedAtMs === undefined) {
+    if (!newestEpochPending(table, nowMs)) return placeNew(table, hash, nowMs, 'weighted', defaultVersionId);
+    // The table's newest weights take effect later (their effectiveAt): until then a new session is placed
+    // exactly as any instance will place it later by its start time — by the epoch in force now.
+    return asNewSession(routeSession(table, request, hash, undefined, nowMs, nowMs, defaultVersionId));
+  }
   if (pinned === undefined && startedAtMs !== undefined) {
     const epoch = epochAt(table, startedAtMs);
     // In the newest epoch (or without epochs) the session sits where a new session would: the current weights,
@@ -161,6 +167,20 @@ export function routeSession(
       throw new Error(`unknown existingSessions ${String(unreachable)}`);
     }
   }
+}
+
+/** True while the table's newest epoch is not in force yet (its effectiveAt lies ahead of `nowMs`). */
+export function newestEpochPending(table: CompiledRoutingTable, nowMs: number): boolean {
+  const epochs = table.epochs;
+  return epochs.length > 1 && epochs[epochs.length - 1].effectiveAtMs > nowMs;
+}
+
+/** A session that starts with this request: it has no earlier version to be pinned to, migrated off or ended. */
+function asNewSession(decision: RouteDecision): RouteDecision {
+  if (decision.reason === 'pinned' || decision.reason === 'migrated') decision.reason = 'weighted';
+  delete decision.previousVersionId;
+  delete decision.terminated;
+  return decision;
 }
 
 /** The last epoch whose effectiveAt ≤ t; before the oldest kept one, the oldest (the nearest known weights). */
