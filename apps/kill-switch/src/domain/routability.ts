@@ -10,6 +10,8 @@ export interface AgentRouting {
   fallbackVersionId: string | null;
   /** Versions in state active. */
   activeVersionIds: readonly string[];
+  /** Every version the table lists. */
+  allVersionIds?: readonly string[];
 }
 
 /** A slice of an agent's traffic; an absent tenant / feature stands for any not named by a kill. */
