@@ -102,6 +102,8 @@ async function main(): Promise<void> {
         check(`route(), ${routing.versions} live versions, ${name}: p99 µs`, us(figures.p99Ns), '≤ 5', figures.p99Ns <= 5_000);
       }
       check('route(), cold instance, pinned by sessionStartedAt: median µs', us(routing.coldPinned.medianNs), 'baseline', true);
+      check('route(), cached session, kill set followed (no kill of the agent): median µs', us(routing.cachedSessionKillSetWithoutAgentKills.medianNs), '≤ 1', routing.cachedSessionKillSetWithoutAgentKills.medianNs <= 1_000);
+      check('route(), cached session, two kills of the agent checked: median µs', us(routing.cachedSessionWithAgentKills.medianNs), '≤ 1', routing.cachedSessionWithAgentKills.medianNs <= 1_000);
       check('timing one empty call (included above): median µs', us(routing.timerBaseline.medianNs), 'baseline', true);
     }
     if (group === 'all' || group === 'decisions') {

@@ -36,9 +36,14 @@ export function applyKills(
 ): RouteDecision {
   const versionId = decision.versionId;
   if (versionId === null) return decision;
+  const call = { versionId, tenant: request.tenant, feature: request.feature };
+  let kill = killCovering(kills, call, undefined, nowMs);
+  if (!kill) return decision; // the usual case: nothing covers the call, no fallback to work out
   const fallback = fallbackFor(kills, table, request, nowMs);
-  const kill = killCovering(kills, { versionId, tenant: request.tenant, feature: request.feature }, fallback, nowMs);
-  if (!kill) return decision;
+  if (kill.kill.scope.versionId === undefined && versionId === fallback) {
+    kill = killCovering(kills, call, fallback, nowMs); // the fallback is spared by kills that name no version
+    if (!kill) return decision;
+  }
   const revision = table?.revision ?? 0;
   const killed: RouteDecision =
     fallback === undefined

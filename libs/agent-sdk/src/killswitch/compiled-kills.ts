@@ -59,16 +59,18 @@ export interface KillCall {
 
 /** Is this version named by a live kill covering the call's tenant and feature (a fallback candidate must not be)? */
 export function namedByKill(kills: AgentKills, call: KillCall, nowMs: number): boolean {
+  const target = { agent: kills.agent, versionId: call.versionId, tenant: call.tenant, feature: call.feature };
   for (const k of kills.kills) {
-    if (k.kill.scope.versionId === call.versionId && k.expiresAtMs > nowMs && killScopeCovers(k.kill.scope, { agent: kills.agent, ...call })) return true;
+    if (k.kill.scope.versionId === call.versionId && k.expiresAtMs > nowMs && killScopeCovers(k.kill.scope, target)) return true;
   }
   return false;
 }
 
 /** The first live kill that switches off the call's version, sparing `exemptVersionId` (the fallback) from kills naming no version. */
 export function killCovering(kills: AgentKills, call: KillCall, exemptVersionId: string | undefined, nowMs: number): CompiledKill | undefined {
+  const target = { agent: kills.agent, versionId: call.versionId, tenant: call.tenant, feature: call.feature };
   for (const k of kills.kills) {
-    if (k.expiresAtMs > nowMs && killScopeCovers(k.kill.scope, { agent: kills.agent, ...call }, exemptVersionId)) return k;
+    if (k.expiresAtMs > nowMs && killScopeCovers(k.kill.scope, target, exemptVersionId)) return k;
   }
   return undefined;
 }
