@@ -4,7 +4,7 @@ import { IrisAgentClient, route, type RouteDecision } from '@iris/agent-sdk';
 import { createFreshDatabase, dropDatabase, uniqueName } from '@iris/testing';
 import { freePort, spawnService, ServiceProcess, stopServices, waitUntilReady } from '../support/service-process';
 import { ensureIrisTopics } from '../support/telemetry-stream';
-import { AUTH_TOKENS, call, ContractPublisher, OPERATOR_TOKEN, registered, VIEWER_TOKEN } from '../support/rollout-stream';
+import { AUTH_TOKENS, call, ContractPublisher, followRolloutEvents, followRouting, OPERATOR_TOKEN, registered, VIEWER_TOKEN, weightOf } from '../support/rollout-stream';
 
 /**
  * The kill switch as its own process on real Kafka and PostgreSQL, with SDK clients routing from the compacted topics
@@ -27,6 +27,25 @@ async function spawnKillSwitch(database: string, environment: string) {
     IRIS_ENVIRONMENT: environment,
     KILL_SWITCH_EXPIRY_CHECK_MS: '100',
     LOG_LEVEL: 'info',
+    KAFKA_SESSION_TIMEOUT_MS: '6000',
+  });
+  const base = `http://127.0.0.1:${port}`;
+  await waitUntilReady(base);
+  return { service, base };
+}
+
+async function spawnController(database: string, environment: string) {
+  const port = await freePort();
+  const service = spawnService('rollout-controller', {
+    IRIS_MODE: 'kafka',
+    KAFKA_BROKERS: process.env.KAFKA_BROKERS,
+    DATABASE_URL: database,
+    PORT: String(port),
+    IRIS_AUTH_TOKENS: AUTH_TOKENS,
+    IRIS_ENVIRONMENT: environment,
+    ROLLOUT_CONSUMER_GROUP: uniqueName('rollout-controller'),
+    ROLLOUT_TICK_INTERVAL_MS: '200',
+    LOG_LEVEL: 'warn',
     KAFKA_SESSION_TIMEOUT_MS: '6000',
   });
   const base = `http://127.0.0.1:${port}`;
@@ -70,6 +89,7 @@ describe('kill switch on real Kafka and PostgreSQL, no rollout controller', () =
   let publisher: ContractPublisher;
   const running: ServiceProcess[] = [];
   const clients: IrisAgentClient[] = [];
+  const stops: Array<() => Promise<void>> = [];
 
   beforeAll(async () => {
     await ensureIrisTopics();
@@ -83,6 +103,7 @@ describe('kill switch on real Kafka and PostgreSQL, no rollout controller', () =
 
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.close({ timeoutMs: 500 })));
+    await Promise.all(stops.splice(0).map((stop) => stop()));
     await stopServices(running);
     await dropDatabase(databaseUrl, adminUrl());
   });
@@ -219,5 +240,38 @@ describe('kill switch on real Kafka and PostgreSQL, no rollout controller', () =
     expect(late.route({ sessionId: sessionOn(late, 'v1', 'late'), tenant: 'acme' })).toMatchObject({ versionId: 'faq', reason: 'killed', killId: 'k-2' });
     expect(late.route({ sessionId: 'pinned', pinnedVersionId: 'v2@3', feature: 'refunds' })).toMatchObject({ versionId: 'faq', reason: 'killed', killId: 'k-1', terminated: true, previousVersionId: 'v2' });
   });
-});
 
+  it('with the rollout controller running, a kill of the candidate rolls its rollout back: trigger kill, the kill id as cause', async () => {
+    const agent = uniqueName('agent');
+    const environment = slug('env');
+    await publisher.publish(registered(agent, 'v1', '1.0.0'), registered(agent, 'v2', '1.1.0'));
+    const routing = await followRouting(agent);
+    const audit = await followRolloutEvents(agent);
+    stops.push(() => Promise.all([routing.stop(), audit.stop()]).then(() => undefined));
+    const controller = await spawnController(databaseUrl, environment);
+    running.push(controller.service);
+    const killSwitch = await spawnKillSwitch(databaseUrl, environment);
+    running.push(killSwitch.service);
+    const startRollout = async (body: Record<string, unknown>) =>
+      eventually(() => call(controller.base, 'POST', `/v1/agents/${agent}/rollouts`, OPERATOR_TOKEN, body), (r) => r.body?.code !== 'UNREGISTERED_VERSION', 'versions known');
+    expect((await startRollout({ candidateVersionId: 'v1' })).status).toBe(201);
+    const stages = [
+      { name: 'canary', trafficPercent: 50, minDurationMs: 3_600_000, minSamples: 50 },
+      { name: 'full', trafficPercent: 100, minDurationMs: 0, minSamples: 50 },
+    ];
+    expect((await startRollout({ candidateVersionId: 'v2', stages, sessionPolicyOnRollback: 'let-finish' })).status).toBe(201);
+    await routing.waitFor((d) => d.some((e) => e.environment === environment && weightOf(e, 'v2') === 0.5), 30_000, 'canary at 50 %');
+
+    const kill = await eventually(
+      () => call(killSwitch.base, 'POST', '/v1/kills', OPERATOR_TOKEN, { killId: 'k-candidate', scope: { agent, versionId: 'v2' }, reason: 'hallucinations', onKill: 'terminate' }),
+      (r) => r.status !== 404,
+      'the kill switch knows v2',
+    );
+    expect(kill.status).toBe(201);
+    const [rolledBack] = (await audit.waitFor((e) => e.some((x) => x.data.kind === 'rolled-back'), 30_000, 'rolled back')).filter((x) => x.data.kind === 'rolled-back');
+    expect(rolledBack!.data.detail).toMatchObject({ trigger: 'kill', killId: 'k-candidate', sessionPolicy: 'terminate', actor: 'iris:kill-switch' });
+    await routing.waitFor((d) => d.some((e) => e.environment === environment && weightOf(e, 'v2') === 0 && weightOf(e, 'v1') === 1), 30_000, 'v1 back at 100 %');
+    const rollout = await call(controller.base, 'GET', `/v1/agents/${agent}/rollout`, VIEWER_TOKEN);
+    expect(rollout.body.rollout).toMatchObject({ status: 'rolled-back' });
+  });
+});
