@@ -4,6 +4,7 @@ import { IrisAgentClient, route, type RouteDecision } from '@iris/agent-sdk';
 import { createFreshDatabase, dropDatabase, uniqueName } from '@iris/testing';
 import { freePort, spawnService, ServiceProcess, stopServices, waitUntilReady } from '../support/service-process';
 import { ensureIrisTopics } from '../support/telemetry-stream';
+import { runKillSwitchCli } from '../../apps/kill-switch/src/cli/kill-switch-cli';
 import { AUTH_TOKENS, call, ContractPublisher, followRolloutEvents, followRouting, OPERATOR_TOKEN, registered, VIEWER_TOKEN, weightOf } from '../support/rollout-stream';
 
 /**
@@ -273,5 +274,29 @@ describe('kill switch on real Kafka and PostgreSQL, no rollout controller', () =
     await routing.waitFor((d) => d.some((e) => e.environment === environment && weightOf(e, 'v2') === 0 && weightOf(e, 'v1') === 1), 30_000, 'v1 back at 100 %');
     const rollout = await call(controller.base, 'GET', `/v1/agents/${agent}/rollout`, VIEWER_TOKEN);
     expect(rollout.body.rollout).toMatchObject({ status: 'rolled-back' });
+  });
+
+  it('the CLI kills, lists (--json too) and unkills against the service; a refusal exits 1 with the reason', async () => {
+    const { agent, client, base } = await setUp();
+    const cli = async (...argv: string[]) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await runKillSwitchCli(argv, { env: { IRIS_KILL_SWITCH_URL: base, IRIS_TOKEN: OPERATOR_TOKEN }, out: (l) => out.push(l), err: (l) => err.push(l) });
+      return { code, out: out.join('\n'), err: err.join('\n') };
+    };
+    const killed = await cli('kill', '--agent', agent, '--version', 'v2', '--tenant', 'acme', '--reason', 'cli drill', '--ttl', '1h', '--id', 'k-cli');
+    expect(killed).toMatchObject({ code: 0 });
+    expect(killed.out).toMatch(/^engaged k-cli \(version×tenant agent=\S+ version=v2 tenant=acme\), until \S+, sessions moved/);
+    expect(killed.out).toMatch(/killed traffic goes to v1 \(routing\)/);
+    await eventually(() => client.killSet()?.revision, (r) => r === 1, 'SDK sees the CLI kill');
+    const listed = await cli('list', '--agent', agent, '--json');
+    expect(JSON.parse(listed.out)).toMatchObject({ agent, kills: [{ killId: 'k-cli', scope: { tenant: 'acme' } }] });
+    expect((await cli('list')).out).toMatch(/1 kill in force \(revision 1\)\n  k-cli/);
+    const refused = await cli('kill', '--agent', agent, '--version', 'v1', '--tenant', 'acme', '--reason', 'strands acme');
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/409 NO_ROUTE_LEFT/);
+    expect(refused.err).toMatch(/would strand \S+ \(tenant acme, feature any\); --allow-no-route to insist/);
+    expect(await cli('unkill', 'k-cli', '--reason', 'done')).toMatchObject({ code: 0, out: expect.stringMatching(/^released k-cli/) });
+    expect((await cli('unkill', 'k-cli')).err).toMatch(/404 KILL_NOT_FOUND/);
   });
 });
