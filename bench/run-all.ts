@@ -3,7 +3,7 @@
  * targets the issues name. Published figures of other tools (Flagger's rollback time) are listed apart, as
  * anchors: they are not measured here and have no ok / MISS. Starts a local Kafka broker unless KAFKA_BROKERS is set; uses the
  * PostgreSQL at DATABASE_URL (default local) in fresh databases. `npm run bench -- foundation`
- * (or `telemetry`, `routing`, `rollback`) runs one group (`routing` needs neither Kafka nor PostgreSQL). Results are also
+ * (or `telemetry`, `routing`, `rollback`, `kills`) runs one group (`routing` needs neither Kafka nor PostgreSQL). Results are also
  * written to bench/results/latest.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -19,6 +19,7 @@ import { runMetricsAggregatorBench } from './metrics-aggregator.bench';
 import { runRouteBench } from './route.bench';
 import { runRollbackLatencyBench } from './rollback-latency.bench';
 import { runDecisionsBench } from './decisions.bench';
+import { runKillPropagationBench } from './kill-propagation.bench';
 
 /** A figure measured in this run, against its target (or a baseline measured in the same run). */
 interface Check {
@@ -132,6 +133,17 @@ async function main(): Promise<void> {
         unit: 'ms',
         source: 'published configuration in the Flagger docs (docs.flagger.app, canary analysis); not measured in this run',
       });
+    }
+    if (group === 'all' || group === 'kills') {
+      const kills = await runKillPropagationBench({ brokers });
+      results.killPropagation = kills;
+      const label = `${kills.kills} kills × ${kills.instances} SDK processes`;
+      check(`kill API 2xx → route() answers killed, p50 ms (${label})`, kills.sdk.p50Ms, 'baseline', true);
+      check('  same, p99 ms', kills.sdk.p99Ms, '≤ 50', kills.sdk.p99Ms <= 50);
+      check('  same, every instance has it (slowest per kill), p99 ms', kills.sdkAllInstances.p99Ms, '≤ 50', kills.sdkAllInstances.p99Ms <= 50);
+      check(`polling GET /v1/kills every ${fmt(kills.polling.intervalMs)} ms (Unleash's default), same run: p50 ms`, kills.polling.p50Ms, 'baseline', true);
+      check('  same, p99 ms', kills.polling.p99Ms, 'baseline', true);
+      check('Iris faster than the poller at p50 (×)', kills.speedupP50, 'baseline', true);
     }
   } finally {
     await broker?.stop();
