@@ -3,13 +3,16 @@
  * cohorts, overrides and 8 weight epochs in the table), per call:
  *   - cached session: a session this instance routed before (LRU hit),
  *   - new session: a session id never seen (placement + cache insert),
- *   - cold pinned: a session this instance never saw, placed by sessionStartedAt (epoch lookup).
+ *   - cold pinned: a session this instance never saw, placed by sessionStartedAt (epoch lookup),
+ *   - cached session with the kill switch followed: an environment kill set with no kill of this agent (the usual
+ *     case: what following kills costs), and one with kills of this agent that the call is checked against
+ *     (a version × tenant kill of another version and a feature kill of another feature: nothing applies).
  * Each call is timed alone (hrtime); the cost of the timing itself is measured in the same run (baseline).
  * Run: npx ts-node --transpile-only bench/route.bench.ts   (env: BENCH_ROUTE_CALLS)
  */
 import '../libs/agent-sim/src/source-aliases';
-import { compileRoutingTable, RouteRequest, SessionRouter } from '../libs/agent-sdk/src';
-import { createEvent, EventDataInput } from '../libs/contracts/src';
+import { CompiledKillSet, compileRoutingTable, RouteRequest, SessionRouter } from '../libs/agent-sdk/src';
+import { createEvent, EventDataInput, KillData } from '../libs/contracts/src';
 
 export interface Percentiles {
   medianNs: number;
@@ -23,6 +26,10 @@ export interface RouteBenchResult {
   cachedSession: Percentiles;
   newSession: Percentiles;
   coldPinned: Percentiles;
+  /** Cached session, kill switch followed, no kill of this agent. */
+  cachedSessionKillSetWithoutAgentKills: Percentiles;
+  /** Cached session checked against two kills of this agent that do not cover the call. */
+  cachedSessionWithAgentKills: Percentiles;
   /** An empty timed call: what the timing itself adds to every figure above. */
   timerBaseline: Percentiles;
 }
@@ -126,7 +133,22 @@ export function runRouteBench(options: { calls?: number; log?: (line: string) =>
   const coldPinned = timeEach(requests(calls, 'cold', { sessionStartedAt: NOW - 35 * MINUTE }), (request) => coldRouter.route(request, clock()));
   log(`route() cold pinned (sessionStartedAt): median ${coldPinned.medianNs} ns, p99 ${coldPinned.p99Ns} ns`);
 
-  return { versions: 5, calls, cachedSession, newSession, coldPinned, timerBaseline };
+  const killOf = (killId: string, scope: KillData['scope']): KillData => ({ killId, scope, reason: 'bench', actor: 'bench', killedAt: iso(NOW), expiresAt: null, onKill: 'migrate', allowNoRoute: false });
+  const killSet = (kills: KillData[]) => new CompiledKillSet({ revision: 1, changedAt: iso(NOW), kills, fallbacks: [] });
+  const otherAgents = killSet([killOf('k-other', { agent: 'other-agent', versionId: 'v9' })]);
+  const thisAgent = killSet([killOf('k-v4', { agent: AGENT, versionId: 'v4', tenant: 'globex' }), killOf('k-f', { feature: 'refunds' })]);
+  const withKills = (set: CompiledKillSet) => {
+    const killRouter = new SessionRouter({ tables, defaultVersionId: 'v1', kills: (agent) => set.forAgent(agent) });
+    for (const request of seen) killRouter.route(request, clock()); // the same sessions, cached
+    for (const request of cachedInputs) killRouter.route(request, clock()); // warm
+    return timeEach(cachedInputs, (request) => killRouter.route(request, clock()));
+  };
+  const cachedSessionKillSetWithoutAgentKills = withKills(otherAgents);
+  log(`route() cached session, kill set without kills of the agent: median ${cachedSessionKillSetWithoutAgentKills.medianNs} ns, p99 ${cachedSessionKillSetWithoutAgentKills.p99Ns} ns`);
+  const cachedSessionWithAgentKills = withKills(thisAgent);
+  log(`route() cached session, two kills of the agent checked: median ${cachedSessionWithAgentKills.medianNs} ns, p99 ${cachedSessionWithAgentKills.p99Ns} ns`);
+
+  return { versions: 5, calls, cachedSession, newSession, coldPinned, cachedSessionKillSetWithoutAgentKills, cachedSessionWithAgentKills, timerBaseline };
 }
 
 if (require.main === module) {

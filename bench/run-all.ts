@@ -3,9 +3,9 @@
  * targets the issues name. Published figures of other tools (Flagger's rollback time) are listed apart, as
  * anchors: they are not measured here and have no ok / MISS. Starts a local Kafka broker unless KAFKA_BROKERS is set; uses the
  * PostgreSQL at DATABASE_URL (default local) in fresh databases. `npm run bench -- foundation`
- * (or `telemetry`, `routing`, `rollback`) runs one group (`routing` needs neither Kafka nor PostgreSQL). Results are also
- * written to bench/results/latest.json, and each group's to bench/results/<group>.json (committed), from which the
- * README's table is regenerated (bench/results-table.ts).
+ * (or `telemetry`, `routing`, `rollback`, `kills`, `decisions`) runs one group (`routing` needs neither Kafka nor PostgreSQL).
+ * Results are also written to bench/results/latest.json, and each group's to bench/results/<group>.json (committed), from
+ * which the README's table is regenerated (bench/results-table.ts).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,6 +20,7 @@ import { runMetricsAggregatorBench } from './metrics-aggregator.bench';
 import { runRouteBench } from './route.bench';
 import { runRollbackLatencyBench } from './rollback-latency.bench';
 import { runDecisionsBench } from './decisions.bench';
+import { runKillPropagationBench } from './kill-propagation.bench';
 import { BENCH_GROUPS, type BenchGroup, type GroupRecord, updateReadmeTable, writeGroupRecord } from './results-table';
 
 /** A figure measured in this run, against its target (or a baseline measured in the same run). */
@@ -109,6 +110,8 @@ async function main(): Promise<void> {
         check(`route(), ${routing.versions} live versions, ${name}: p99 µs`, us(figures.p99Ns), '≤ 5', figures.p99Ns <= 5_000);
       }
       check('route(), cold instance, pinned by sessionStartedAt: median µs', us(routing.coldPinned.medianNs), 'baseline', true);
+      check('route(), cached session, kill set followed (no kill of the agent): median µs', us(routing.cachedSessionKillSetWithoutAgentKills.medianNs), '≤ 1', routing.cachedSessionKillSetWithoutAgentKills.medianNs <= 1_000);
+      check('route(), cached session, two kills of the agent checked: median µs', us(routing.cachedSessionWithAgentKills.medianNs), '≤ 1', routing.cachedSessionWithAgentKills.medianNs <= 1_000);
       check('timing one empty call (included above): median µs', us(routing.timerBaseline.medianNs), 'baseline', true);
     }
     if (runs('decisions')) {
@@ -139,6 +142,17 @@ async function main(): Promise<void> {
         unit: 'ms',
         source: 'published configuration in the Flagger docs (docs.flagger.app, canary analysis); not measured in this run',
       });
+    }
+    if (runs('kills')) {
+      const kills = await runKillPropagationBench({ brokers });
+      results.killPropagation = kills;
+      const label = `${kills.kills} kills × ${kills.instances} SDK processes`;
+      check(`kill API 2xx → route() answers killed, p50 ms (${label})`, kills.sdk.p50Ms, 'baseline', true);
+      check('  same, p99 ms', kills.sdk.p99Ms, '≤ 50', kills.sdk.p99Ms <= 50);
+      check('  same, every instance has it (slowest per kill), p99 ms', kills.sdkAllInstances.p99Ms, '≤ 50', kills.sdkAllInstances.p99Ms <= 50);
+      check(`polling GET /v1/kills every ${fmt(kills.polling.intervalMs)} ms (Unleash's default), same run: p50 ms`, kills.polling.p50Ms, 'baseline', true);
+      check('  same, p99 ms', kills.polling.p99Ms, 'baseline', true);
+      check('Iris faster than the poller at p50 (×)', kills.speedupP50, 'baseline', true);
     }
   } finally {
     await broker?.stop();

@@ -1,5 +1,75 @@
-import { Module } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Module, OnApplicationBootstrap } from '@nestjs/common';
+import type { IrisConfig, KillSwitchSettings } from '@iris/config';
+import type { PostgresEventStore } from '@iris/event-store';
+import type { MessageBus } from '@iris/messaging';
+import { JsonLogger } from '@iris/observability';
+import { EVENT_STORE, IRIS_CONFIG, MESSAGE_BUS } from '@iris/runtime';
+import { ExpiryTimer } from './expiry-timer';
+import { KillsController } from './http/kills.controller';
+import { OpenApiController } from './http/openapi';
+import { KillAdmission } from './kill-admission';
+import { KillCommandHandler } from './kill-command-handler';
+import { RoutingView } from './routing-view';
+import { ensureTopicHoldsLatest } from './topic-check';
+import { VersionCatalog } from './version-catalog';
 
-/** The kill-switch service's features (controllers, consumers) are registered here. */
-@Module({})
-export class KillSwitchModule {}
+export const KILL_SWITCH_SETTINGS = Symbol('KILL_SWITCH_SETTINGS');
+
+function settingsOf(config: IrisConfig): KillSwitchSettings {
+  if (!config.killSwitch) throw new Error(`the configuration was loaded for ${config.service}, not for the kill switch`);
+  return config.killSwitch;
+}
+
+/**
+ * The kill switch: the environment's kill set in the event log (rebuilt from it on start), the kill API, the
+ * `killswitch.set` contract event appended with every change (the outbox publishes it on the compacted topic), an
+ * expiry clock, and on start a check that the topic holds the latest set (re-published from the log if not).
+ */
+@Module({
+  controllers: [KillsController, OpenApiController],
+  providers: [
+    { provide: KILL_SWITCH_SETTINGS, inject: [IRIS_CONFIG], useFactory: settingsOf },
+    { provide: VersionCatalog, useFactory: () => new VersionCatalog() },
+    { provide: RoutingView, inject: [IRIS_CONFIG], useFactory: (config: IrisConfig) => new RoutingView(config.environment) },
+    {
+      provide: KillCommandHandler,
+      inject: [EVENT_STORE, IRIS_CONFIG, KILL_SWITCH_SETTINGS, VersionCatalog, RoutingView],
+      useFactory: (store: PostgresEventStore, config: IrisConfig, settings: KillSwitchSettings, catalog: VersionCatalog, routing: RoutingView) =>
+        new KillCommandHandler(store, config.environment, new KillAdmission(catalog, routing, settings.requireRegisteredVersions)),
+    },
+    {
+      provide: ExpiryTimer,
+      inject: [KillCommandHandler, KILL_SWITCH_SETTINGS, JsonLogger],
+      useFactory: (handler: KillCommandHandler, settings: KillSwitchSettings, logger: JsonLogger) => new ExpiryTimer(handler, settings.expiryCheckMs, logger),
+    },
+  ],
+})
+export class KillSwitchModule implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  constructor(
+    @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
+    @Inject(IRIS_CONFIG) private readonly config: IrisConfig,
+    @Inject(KILL_SWITCH_SETTINGS) private readonly settings: KillSwitchSettings,
+    @Inject(KillCommandHandler) private readonly handler: KillCommandHandler,
+    @Inject(VersionCatalog) private readonly catalog: VersionCatalog,
+    @Inject(RoutingView) private readonly routing: RoutingView,
+    @Inject(ExpiryTimer) private readonly expiry: ExpiryTimer,
+    private readonly logger: JsonLogger,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const started = Date.now();
+    const { state, version } = await this.handler.load();
+    this.logger.info('kill set rebuilt from the event log', { environment: this.config.environment, revision: state.revision, kills: state.kills.length, events: version.toString(), ms: Date.now() - started });
+    await this.catalog.follow(this.bus, this.logger);
+    await this.routing.follow(this.bus, this.logger);
+    const outcome = await ensureTopicHoldsLatest(this.handler, this.bus, this.config, this.logger, this.settings.topicCheckTimeoutMs);
+    this.logger.info('kill-switch topic checked', { outcome, revision: state.revision });
+    this.expiry.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.expiry.stop();
+    await this.catalog.stop();
+    await this.routing.stop();
+  }
+}

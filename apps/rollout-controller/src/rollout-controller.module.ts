@@ -7,6 +7,7 @@ import { EVENT_STORE, IRIS_CONFIG, MESSAGE_BUS } from '@iris/runtime';
 import { ControllerSettings, controllerSettingsOf } from './controller-settings';
 import { OpenApiController } from './http/openapi';
 import { RolloutsController } from './http/rollouts.controller';
+import { KillFollower } from './kill-follower';
 import { RolloutAutomation } from './rollout-automation';
 import { RolloutCommandHandler } from './rollout-command-handler';
 import { ROLLOUT_STREAM_PREFIX } from './rollout-log';
@@ -41,6 +42,7 @@ import { VersionCatalog } from './version-catalog';
 })
 export class RolloutControllerModule implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private automation?: RolloutAutomation;
+  private kills?: KillFollower;
 
   constructor(
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
@@ -57,11 +59,15 @@ export class RolloutControllerModule implements OnApplicationBootstrap, BeforeAp
     await this.catalog.follow(this.bus, this.logger);
     await this.promotions?.follow(this.bus, this.logger);
     this.automation = new RolloutAutomation(this.bus, this.handler, this.settings, this.logger);
-    await this.automation.start(await this.agentsWithRollouts());
+    const agents = await this.agentsWithRollouts();
+    await this.automation.start(agents);
+    this.kills = new KillFollower(this.bus, this.handler, () => [...new Set([...agents, ...this.handler.knownAgents()])], this.logger);
+    await this.kills.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.automation?.stop();
+    await this.kills?.stop();
     await this.catalog.stop();
     await this.promotions?.stop();
   }

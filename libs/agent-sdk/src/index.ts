@@ -1,7 +1,7 @@
 export { IrisAgentClient } from './iris-agent-client';
 export type { BusClientOptions, ClientRouteRequest, CloseOptions, CloseResult, KafkaClientOptions } from './iris-agent-client';
 export { CLIENT_DEFAULTS } from './options';
-export type { AgentIdentity, IrisAgentClientOptions, RoutingOptions, TelemetryBufferOptions } from './options';
+export type { AgentIdentity, IrisAgentClientOptions, KillSwitchFollowOptions, RoutingOptions, TelemetryBufferOptions } from './options';
 export type {
   EventTime,
   FeedbackInput,
@@ -28,3 +28,8 @@ export { RoutingSubscriber } from './routing/routing-subscriber';
 export type { EndOffsetsProbe, PartitionEnd, RoutingChange, RoutingChangeListener, RoutingSubscriberOptions, RoutingSubscriberStats } from './routing/routing-subscriber';
 export { embeddedEndOffsets, kafkaEndOffsets } from './routing/end-offsets';
 export { agentSeed, sessionHash, unitPoint } from './routing/session-hash';
+export { KillSetSubscriber } from './killswitch/kill-set-subscriber';
+export type { KillSetListener, KillSetSubscriberOptions, KillSetSubscriberStats } from './killswitch/kill-set-subscriber';
+export { CompiledKillSet, killCovering, namedByKill } from './killswitch/compiled-kills';
+export type { AgentKills, CompiledKill, KillCall } from './killswitch/compiled-kills';
+export { applyKills, fallbackFor } from './killswitch/apply-kills';

@@ -2,6 +2,8 @@ import { KafkaConnectionConfig, KafkaMessageBus, MessageBus, WorkerConfigNotClon
 import { EventIdGenerator } from './event-id';
 import { AgentSdkLogger, rateLimitedLogger, silentAgentLogger } from './logger';
 import { AgentIdentity, IrisAgentClientOptions, resolveClientOptions, RoutingOptions, TelemetryBufferOptions } from './options';
+import type { CompiledKillSet } from './killswitch/compiled-kills';
+import { KillSetListener, KillSetSubscriber, KillSetSubscriberStats } from './killswitch/kill-set-subscriber';
 import { CompiledRoutingTable } from './routing/compiled-table';
 import { kafkaEndOffsets } from './routing/end-offsets';
 import { RouteDecision, RouteRequest } from './routing/route';
@@ -66,6 +68,7 @@ export class IrisAgentClient implements TelemetryRecorder {
   private readonly defaultVersionId: string;
   private readonly router: SessionRouter;
   private readonly routing?: RoutingSubscriber;
+  private readonly kills?: KillSetSubscriber;
   private readonly ids = new EventIdGenerator();
   private readonly transport: MessageBus;
   private readonly ownsTransport: boolean;
@@ -98,12 +101,26 @@ export class IrisAgentClient implements TelemetryRecorder {
         settleMs: routing.settleMs,
       });
       void this.routing.start();
+      if (routing.killSwitch) {
+        this.kills = new KillSetSubscriber({
+          bus: resolved.transport,
+          environment: resolved.environment,
+          topic: routing.killSwitch.topic,
+          groupId: routing.killSwitch.groupId,
+          logger: resolved.logger,
+          endOffsets: routing.endOffsets,
+          settleMs: routing.settleMs,
+        });
+        void this.kills.start();
+      }
     }
     const subscriber = this.routing;
+    const kills = this.kills;
     this.router = new SessionRouter({
       tables: subscriber ? (agent) => subscriber.table(agent) : () => undefined,
       defaultVersionId: this.defaultVersionId,
       maxCachedSessions: routing?.maxCachedSessions,
+      ...(kills && { kills: (agent: string) => kills.killSet()?.forAgent(agent) }),
     });
   }
 
@@ -176,13 +193,14 @@ export class IrisAgentClient implements TelemetryRecorder {
     }
   }
 
-  /** Resolves true once the routing tables are caught up with the topic, false after `timeoutMs` (never rejects). */
+  /** Resolves true once the routing tables and the kill set are caught up with their topics, false after `timeoutMs` (never rejects). */
   async ready(options: { timeoutMs?: number } = {}): Promise<boolean> {
     if (!this.routing) return true;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<boolean>((done) => (timer = setTimeout(() => done(false), options.timeoutMs ?? 30_000)));
     try {
-      return await Promise.race([this.routing.ready().then(() => true), timedOut]);
+      const caughtUp = Promise.all([this.routing.ready(), this.kills?.ready()]).then(() => true);
+      return await Promise.race([caughtUp, timedOut]);
     } finally {
       clearTimeout(timer);
     }
@@ -196,6 +214,21 @@ export class IrisAgentClient implements TelemetryRecorder {
   /** Listens to routing table changes; returns a function that unregisters the listener. */
   onRoutingChange(listener: RoutingChangeListener): () => void {
     return this.routing?.onChange(listener) ?? (() => undefined);
+  }
+
+  /** The environment's kill set in force (undefined: none received, or the kill switch is not followed). */
+  killSet(): CompiledKillSet | undefined {
+    return this.kills?.killSet();
+  }
+
+  /** Listens to kill-set changes; returns a function that unregisters the listener. */
+  onKillSetChange(listener: KillSetListener): () => void {
+    return this.kills?.onChange(listener) ?? (() => undefined);
+  }
+
+  /** Kill-switch counters (null when the kill switch is not followed). */
+  killSwitchStats(): KillSetSubscriberStats | null {
+    return this.kills?.stats() ?? null;
   }
 
   /** Routing counters (null when routing is not configured). */
@@ -228,6 +261,7 @@ export class IrisAgentClient implements TelemetryRecorder {
 
   private async closeOnce(timeoutMs: number): Promise<CloseResult> {
     await this.routing?.stop();
+    await this.kills?.stop();
     const unflushed = await this.flusher.drainAndStop(timeoutMs);
     if (unflushed > 0) {
       this.logger.log('warn', 'telemetry client closed with unsent events', { unflushed, timeoutMs });

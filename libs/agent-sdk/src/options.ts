@@ -50,11 +50,24 @@ export interface RoutingOptions {
   endOffsets?: EndOffsetsProbe;
   /** See RoutingSubscriberOptions.settleMs. Default 2,000 ms. */
   settleMs?: number;
+  /**
+   * Kills of the kill switch, applied by route() itself (no control-plane call): followed from the compacted
+   * iris.killswitch.v1 for the client's environment. Default on; `false` turns it off.
+   */
+  killSwitch?: KillSwitchFollowOptions | false;
 }
 
-export interface ResolvedRoutingOptions extends Omit<Required<RoutingOptions>, 'groupId' | 'endOffsets'> {
+export interface KillSwitchFollowOptions {
+  /** Default iris.killswitch.v1. */
+  topic?: string;
+  /** Default: a fresh unique consumer group per client. */
+  groupId?: string;
+}
+
+export interface ResolvedRoutingOptions extends Omit<Required<RoutingOptions>, 'groupId' | 'endOffsets' | 'killSwitch'> {
   groupId?: string;
   endOffsets?: EndOffsetsProbe;
+  killSwitch: KillSwitchFollowOptions | false;
 }
 
 export interface IrisAgentClientOptions extends AgentIdentity, TelemetryBufferOptions {
@@ -138,7 +151,10 @@ function resolveRoutingOptions(routing: RoutingOptions, identity: AgentIdentity)
   if (routing.groupId !== undefined) requireText('routing.groupId', routing.groupId);
   const topic = routing.topic ?? TOPICS.routing.name;
   requireText('routing.topic', topic);
-  return { agents: [...new Set(agents)], defaultVersionId, topic, groupId: routing.groupId, maxCachedSessions, endOffsets: routing.endOffsets, settleMs };
+  const killSwitch = routing.killSwitch === false ? false : { ...routing.killSwitch };
+  if (killSwitch && killSwitch.topic !== undefined) requireText('routing.killSwitch.topic', killSwitch.topic);
+  if (killSwitch && killSwitch.groupId !== undefined) requireText('routing.killSwitch.groupId', killSwitch.groupId);
+  return { agents: [...new Set(agents)], defaultVersionId, topic, groupId: routing.groupId, maxCachedSessions, endOffsets: routing.endOffsets, settleMs, killSwitch };
 }
 
 function requireText(name: string, value: unknown): void {

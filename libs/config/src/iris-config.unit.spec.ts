@@ -59,6 +59,7 @@ describe('loadConfig', () => {
     expect(loadConfig('metrics-aggregator', { ...kafkaEnv, IRIS_AGGREGATOR_MAX_CLOCK_SKEW_MS: '0' }).metricsAggregator?.maxClockSkewMs).toBe(0);
     expect(loadConfig('metrics-aggregator', { ...kafkaEnv, IRIS_AGGREGATOR_MAX_CLOCK_SKEW_MS: '60000' }).metricsAggregator?.maxClockSkewMs).toBe(60_000);
     expect(loadConfig('rollout-controller', { ...kafkaEnv, ROLLOUT_PROMOTE_FROM: 'staging', ROLLOUT_REQUIRE_REGISTERED: 'false' }).rolloutController).toMatchObject({ promoteFrom: 'staging', requireRegisteredVersions: false });
+    expect(loadConfig('kill-switch', kafkaEnv).killSwitch).toEqual({ requireRegisteredVersions: true, expiryCheckMs: 1_000, topicCheckTimeoutMs: 15_000 });
     // Other services neither read nor validate them.
     expect(loadConfig('registry', { ...kafkaEnv, ROLLOUT_TICK_INTERVAL_MS: 'x', METRICS_WINDOW_MS: 'x' })).toMatchObject({ rolloutController: undefined, metricsAggregator: undefined });
   });
@@ -74,6 +75,8 @@ describe('loadConfig', () => {
     ['metrics-aggregator', { METRICS_ROLLING_VIEWS: 'soon' }, 'METRICS_ROLLING_VIEWS'],
     ['metrics-aggregator', { IRIS_AGGREGATOR_MAX_CLOCK_SKEW_MS: '5m' }, 'IRIS_AGGREGATOR_MAX_CLOCK_SKEW_MS'],
     ['metrics-aggregator', { IRIS_AGGREGATOR_MAX_CLOCK_SKEW_MS: '-1' }, 'IRIS_AGGREGATOR_MAX_CLOCK_SKEW_MS'],
+    ['kill-switch', { KILL_SWITCH_EXPIRY_CHECK_MS: '0' }, 'KILL_SWITCH_EXPIRY_CHECK_MS'],
+    ['kill-switch', { KILL_SWITCH_REQUIRE_REGISTERED: 'perhaps' }, 'KILL_SWITCH_REQUIRE_REGISTERED'],
   ] as const)('stops the %s naming %j', (service, env, variable) => {
     expect(() => loadConfig(service, { ...kafkaEnv, ...env })).toThrow(ConfigError);
     expect(() => loadConfig(service, { ...kafkaEnv, ...env })).toThrow(new RegExp(`^Invalid configuration: ${variable} `));

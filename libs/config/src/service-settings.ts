@@ -80,3 +80,21 @@ function parseRollingViews(raw: string, windowMs: number): number[] {
     return spanMs;
   });
 }
+
+/** The kill switch's settings (`KILL_SWITCH_*`). */
+export interface KillSwitchSettings {
+  /** Refuse kills naming an agent or version the registry has not published (404). */
+  requireRegisteredVersions: boolean;
+  /** Longest wait between two expiry checks (a due kill is expired at its instant, or within this when timers drift). */
+  expiryCheckMs: number;
+  /** How long start-up reads the kill-switch topic to see whether it holds the log's latest kill set (else re-published). */
+  topicCheckTimeoutMs: number;
+}
+
+export function readKillSwitchSettings(read: EnvReader): KillSwitchSettings {
+  return {
+    requireRegisteredVersions: read.boolean('KILL_SWITCH_REQUIRE_REGISTERED', true),
+    expiryCheckMs: read.integer('KILL_SWITCH_EXPIRY_CHECK_MS', 1_000, { min: 10, max: 3_600_000 }),
+    topicCheckTimeoutMs: read.integer('KILL_SWITCH_TOPIC_CHECK_TIMEOUT_MS', 15_000, { min: 100, max: 600_000 }),
+  };
+}

@@ -6,7 +6,7 @@ import {
   AgentSessionEndedV1,
   AgentSessionStartedV1,
 } from './events/agent';
-import { KillSwitchEngagedV1, KillSwitchReleasedV1 } from './events/killswitch';
+import { KillSwitchSetV1 } from './events/killswitch';
 import { MetricsSnapshotV1 } from './events/metrics';
 import { RegistryVersionRegisteredV1 } from './events/registry';
 import { RolloutEventV1 } from './events/rollout';
@@ -25,8 +25,7 @@ export const EVENT_CATALOG = {
   'agent.feedback.recorded': { 1: AgentFeedbackRecordedV1 },
   'registry.version.registered': { 1: RegistryVersionRegisteredV1 },
   'rollout.event': { 1: RolloutEventV1 },
-  'killswitch.engaged': { 1: KillSwitchEngagedV1 },
-  'killswitch.released': { 1: KillSwitchReleasedV1 },
+  'killswitch.set': { 1: KillSwitchSetV1 },
   'metrics.snapshot': { 1: MetricsSnapshotV1 },
   'shadow.comparison': { 1: ShadowComparisonV1 },
   'routing.decision': { 1: RoutingDecisionV1 },

@@ -91,15 +91,27 @@ export const EXAMPLES: { readonly [T in EventType]: EventOf<T> } = {
     type: 'rollout.event',
     data: { rolloutId: 'ro-17', agent, kind: 'stage.advanced', detail: { from: 'canary-5', to: 'canary-25' } },
   },
-  'killswitch.engaged': {
+  'killswitch.set': {
     ...envelope(7),
-    type: 'killswitch.engaged',
-    data: { scope: { kind: 'version', value: 'v43' }, reason: 'Hallucination rate above 5%', actor: 'oncall@acme' },
-  },
-  'killswitch.released': {
-    ...envelope(8),
-    type: 'killswitch.released',
-    data: { scope: { kind: 'version', value: 'v43' }, reason: 'Fixed prompt deployed', actor: 'oncall@acme' },
+    type: 'killswitch.set',
+    data: {
+      revision: 4,
+      changedAt: '2025-01-31T12:00:00.000Z',
+      kills: [
+        {
+          killId: 'k-hallucinations',
+          scope: { agent, versionId: 'v43', tenant: 'acme' },
+          reason: 'Hallucination rate above 5%',
+          actor: 'oncall@acme',
+          killedAt: '2025-01-31T12:00:00.000Z',
+          expiresAt: '2025-01-31T13:00:00.000Z',
+          onKill: 'migrate',
+          allowNoRoute: false,
+        },
+      ],
+      fallbacks: [{ agent, versionId: 'v40-faq' }],
+      change: 'kill k-hallucinations engaged',
+    },
   },
   'metrics.snapshot': {
     ...envelope(9),

@@ -41,8 +41,7 @@ describe('event schemas', () => {
     'agent.feedback.recorded': 'feedback',
     'registry.version.registered': 'versionId',
     'rollout.event': 'kind',
-    'killswitch.engaged': 'scope',
-    'killswitch.released': 'actor',
+    'killswitch.set': 'revision',
     'metrics.snapshot': 'windowEnd',
     'shadow.comparison': 'verdict',
     'routing.decision': 'revision',
@@ -172,9 +171,14 @@ describe('control event rejections', () => {
     expect(error.issues).toEqual([{ path: 'data.table.versions', message: 'must not list a versionId twice' }]);
   });
 
-  it('kill switch with an unknown scope kind', () => {
-    const error = violation(() => validateEvent(mutated('killswitch.engaged', (e) => { e.data.scope.kind = 'planet'; })));
-    expect(error.issues[0].path).toBe('data.scope.kind');
+  it('kill of a version without its agent', () => {
+    const error = violation(() => validateEvent(mutated('killswitch.set', (e) => { delete e.data.kills[0].scope.agent; })));
+    expect(error.issues[0].path).toBe('data.kills[0].scope.agent');
+  });
+
+  it('kill with an unknown onKill', () => {
+    const error = violation(() => validateEvent(mutated('killswitch.set', (e) => { (e.data.kills[0] as { onKill: string }).onKill = 'explode'; })));
+    expect(error.issues[0].path).toBe('data.kills[0].onKill');
   });
 
   it('metrics window ending before it starts', () => {

@@ -55,12 +55,17 @@ export const TOPICS = {
   }),
   killswitch: defineTopic({
     name: 'iris.killswitch.v1',
-    description: 'Kill switches engaged and released. Single partition: one total order of switch changes.',
-    carries: ['killswitch.engaged', 'killswitch.released'],
-    keyDescription: '"<scope.kind>:<scope.value>", e.g. agent:support-bot (kill switches may target no agent)',
-    keyFor: (event) => `${event.data.scope.kind}:${event.data.scope.value}`,
+    description:
+      'The whole kill set of each environment (every kill in force, the configured fallback per agent) with a growing revision, ' +
+      'published after every change. Compacted and keyed by environment: the latest record of a key IS the current state, so ' +
+      'a new SDK instance learns every kill by reading one record per environment, and a change is never split across records. ' +
+      'Keyed by environment rather than by agent because kills of a tenant, a feature or everything span agents: one record ' +
+      'applies them to all agents at once (atomically), and a set of kills stays small (at most 1,000). Single partition: one order.',
+    carries: ['killswitch.set'],
+    keyDescription: 'environment (compaction keeps the latest kill set per environment)',
+    keyFor: (event) => event.environment,
     partitions: 1,
-    compacted: false,
+    compacted: true,
   }),
   metrics: defineTopic({
     name: 'iris.metrics.v1',

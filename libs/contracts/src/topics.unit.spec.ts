@@ -15,12 +15,12 @@ describe('topics', () => {
     for (const name of names) expect(name).toMatch(/^iris\.[a-z]+\.v\d+$/);
   });
 
-  it('keys telemetry by sessionId and control events by agent', () => {
+  it('keys telemetry by sessionId and control events by agent, the kill set by environment', () => {
     expect(keyFor(EXAMPLES['agent.request.completed'])).toBe('sess-1');
     expect(keyFor(EXAMPLES['agent.feedback.recorded'])).toBe('sess-1');
     expect(keyFor(EXAMPLES['routing.decision'])).toBe('support-bot');
     expect(keyFor(EXAMPLES['rollout.event'])).toBe('support-bot');
-    expect(keyFor(EXAMPLES['killswitch.engaged'])).toBe('version:v43');
+    expect(keyFor(EXAMPLES['killswitch.set'])).toBe('production');
   });
 
   it('produces a non-empty key for every example', () => {
@@ -31,6 +31,7 @@ describe('topics', () => {
     expect(topicFor('agent.session.started').name).toBe('iris.telemetry.v1');
     expect(topicFor('routing.decision')).toBe(TOPICS.routing);
     expect(TOPICS.routing.compacted).toBe(true);
+    expect(TOPICS.killswitch.compacted).toBe(true);
     expect(TOPICS.telemetry.compacted).toBe(false);
     expect(TOPICS.registry.retainedForever).toBe(true); // the controller's version catalog is rebuilt from it
   });

@@ -81,6 +81,12 @@ export type SetTargeting = Command<'SetTargeting', { targeting: Targeting }>;
 /** Sets the agent's fleet bounds (maximum live versions, maximum session age) and what a forced drain does. */
 export type SetFleetPolicy = Command<'SetFleetPolicy', { policy: FleetPolicy }>;
 export type ReportLiveSessions = Command<'ReportLiveSessions', { versionId: VersionId; liveSessions: number }>;
+/**
+ * A kill of the kill switch that switches off, for every tenant and feature of this agent, `versionId` — or, when it
+ * is null (a whole-agent or global kill), every version but the agent's fallback `spareVersionId`. A running rollout
+ * whose candidate it covers is rolled back (trigger `kill`, the kill as cause); a draining version it names is drained.
+ */
+export type ApplyKill = Command<'ApplyKill', { killId: string; reason: string; versionId: VersionId | null; spareVersionId?: VersionId; onKill: 'migrate' | 'terminate' }>;
 
 export type RolloutCommand =
   | StartRollout
@@ -95,6 +101,7 @@ export type RolloutCommand =
   | Tick
   | ReportLiveSessions
   | SetTargeting
-  | SetFleetPolicy;
+  | SetFleetPolicy
+  | ApplyKill;
 
 export type RolloutCommandType = RolloutCommand['type'];

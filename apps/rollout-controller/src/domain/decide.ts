@@ -1,5 +1,6 @@
 import type {
   Advance,
+  ApplyKill,
   EvaluateSnapshot,
   RecordExternalGate,
   ReportLiveSessions,
@@ -58,6 +59,32 @@ function routingEffectiveAt(command: RolloutCommand): string {
   const { at, routingEffectiveAt: effective } = command.metadata;
   if (effective === undefined) return at;
   return toEpochMs(effective, 'routingEffectiveAt') > toEpochMs(at) ? effective : at;
+}
+
+/** A kill's candidate rollback (one story in the log: trigger `kill`, the kill id as cause) and the end of a killed drain. */
+function applyKill(command: ApplyKill, state: RolloutAggregateState, emit: Emit): RolloutEvent[] {
+  const { killId, reason, versionId, spareVersionId, onKill } = command.data;
+  const covers = (candidate: string) => (versionId === null ? candidate !== spareVersionId : candidate === versionId);
+  const events: RolloutEvent[] = [];
+  const rollout = state.rollout;
+  if (rollout && isInProgress(rollout) && covers(rollout.candidateVersionId)) {
+    events.push(
+      emit('RolledBack', {
+        rolloutId: rollout.rolloutId,
+        trigger: 'kill',
+        killId,
+        reason: `kill ${killId}: ${reason}`.slice(0, 4_096),
+        verdicts: rollout.stageVerdicts,
+        sessionPolicy: onKill,
+        candidateVersionId: rollout.candidateVersionId,
+      }),
+    );
+  }
+  if (versionId !== null) {
+    const draining = state.fleet.find((v) => v.versionId === versionId && v.state === 'draining');
+    if (draining && draining.versionId !== rollout?.candidateVersionId) events.push(emit('VersionDrained', { versionId }));
+  }
+  return events;
 }
 
 /** Bounds crossed → the oldest draining versions' remaining sessions are moved off (each once). */
@@ -137,6 +164,8 @@ function decideLifecycle(command: RolloutCommand, state: RolloutAggregateState, 
       return [emit('FleetPolicyChanged', { policy: checkFleetPolicy(command.data.policy) })];
     case 'SetTargeting':
       return [emit('TargetingChanged', { targeting: checkTargeting(command.data.targeting, state) })];
+    case 'ApplyKill':
+      return applyKill(command, state, emit);
     default: {
       const unreachable: never = command;
       throw new InvalidRolloutCommandError(`unknown command ${JSON.stringify(unreachable)}`);

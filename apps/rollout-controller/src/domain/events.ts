@@ -90,8 +90,10 @@ export type RolledBack = DomainEvent<
   'RolledBack',
   {
     rolloutId: string;
-    trigger: 'automatic' | 'manual' | 'abort';
+    trigger: 'automatic' | 'manual' | 'abort' | 'kill';
     reason: string;
+    /** trigger `kill`: the kill of the kill switch that caused it. */
+    killId?: string;
     verdicts: Verdict[];
     sessionPolicy: SessionPolicy;
     candidateVersionId: VersionId;

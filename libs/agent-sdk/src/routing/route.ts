@@ -1,5 +1,7 @@
 import type { RouteVersionData } from '@iris/contracts';
 import { compileRoutingTable, CompiledRoutingTable, EpochLayout, RoutingDecisionData, servesSessions } from './compiled-table';
+import { applyKills } from '../killswitch/apply-kills';
+import type { AgentKills } from '../killswitch/compiled-kills';
 import { sessionHash, unitPoint } from './session-hash';
 import { heaviestIndex, pickIndex } from './weight-layout';
 
@@ -21,7 +23,7 @@ export interface RouteRequest {
 /** What routing reads of a request once the agent's table is chosen. */
 export type SessionRequest = Omit<RouteRequest, 'agent'>;
 
-export type RouteReason = 'override' | 'cohort' | 'pinned' | 'weighted' | 'fallback' | 'blue-green' | 'migrated';
+export type RouteReason = 'override' | 'cohort' | 'pinned' | 'weighted' | 'fallback' | 'blue-green' | 'migrated' | 'killed';
 
 export interface ShadowRoute {
   versionId: string;
@@ -37,6 +39,8 @@ export interface RouteDecision {
   /** The full agent-version tuple as registered (code, model, prompt, tools, policies); shared: read-only. */
   spec?: Record<string, unknown>;
   reason: RouteReason;
+  /** reason 'killed': the kill (of the kill switch) that moved this request off the version routing chose. */
+  killId?: string;
   /** Revision of the table that decided (0: no table yet). */
   revision: number;
   /** Versions this request should be mirrored to (deterministic per session). */
@@ -54,6 +58,8 @@ export interface RouteDecision {
 export interface RouteOptions {
   /** Serves when there is no table at all (never received one), or when the table leaves nothing to route to. */
   defaultVersionId?: string;
+  /** The kills in force for the agent (CompiledKillSet.forAgent): a killed version's traffic goes to the fallback. */
+  kills?: AgentKills;
 }
 
 const NO_SHADOW: readonly ShadowRoute[] = Object.freeze([]);
@@ -64,7 +70,7 @@ const compiledByDecision = new WeakMap<RoutingDecisionData, CompiledRoutingTable
  *
  * Precedence: override (session > user > tenant) → cohort → blue-green → pinned (pin token, else the epoch in
  * force when the session started) subject to its version's `existingSessions` → weighted (current weights)
- * → fallback. Killed versions never get traffic.
+ * → fallback. Killed versions never get traffic; with `options.kills`, kills of the kill switch apply last.
  */
 export function route(
   table: CompiledRoutingTable | RoutingDecisionData | undefined,
@@ -75,7 +81,9 @@ export function route(
   const compiled = table === undefined ? undefined : asCompiled(table);
   const startedAtMs = request.sessionStartedAt === undefined ? undefined : toEpochMs(request.sessionStartedAt);
   const hash = compiled === undefined ? 0 : sessionHash(compiled.seed, request.sessionId);
-  return routeSession(compiled, request, hash, request.pinnedVersionId, startedAtMs, nowMs, options.defaultVersionId);
+  const decision = routeSession(compiled, request, hash, request.pinnedVersionId, startedAtMs, nowMs, options.defaultVersionId);
+  if (options.kills === undefined) return decision;
+  return applyKills(decision, options.kills, compiled, request, request.pinnedVersionId !== undefined || startedAtMs !== undefined, nowMs);
 }
 
 /** Compiles a raw decision once (cached per object); compiled tables pass through. */

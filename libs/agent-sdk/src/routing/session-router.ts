@@ -1,3 +1,5 @@
+import { applyKills } from '../killswitch/apply-kills';
+import type { AgentKills } from '../killswitch/compiled-kills';
 import type { CompiledRoutingTable } from './compiled-table';
 import { RouteDecision, RouteRequest, routeSession, SessionRequest, toEpochMs } from './route';
 import { SessionCache } from './session-cache';
@@ -10,6 +12,8 @@ export interface SessionRouterOptions {
   defaultVersionId?: string;
   /** Sessions remembered per agent (bounded LRU, rounded down to a multiple of 4). Default 100,000. */
   maxCachedSessions?: number;
+  /** The kills in force for an agent (undefined: none; route() then costs nothing more). */
+  kills?: (agent: string) => AgentKills | undefined;
 }
 
 export const DEFAULT_MAX_CACHED_SESSIONS = 100_000;
@@ -38,14 +42,19 @@ export class SessionRouter {
     const table = this.options.tables(agent);
     const givenStart = request.sessionStartedAt === undefined ? undefined : toEpochMs(request.sessionStartedAt);
     const fallbackDefault = this.options.defaultVersionId;
-    if (!table) return routeSession(undefined, request, 0, request.pinnedVersionId, givenStart, nowMs, fallbackDefault);
+    const kills = this.options.kills?.(agent);
+    if (!table) {
+      const decision = routeSession(undefined, request, 0, request.pinnedVersionId, givenStart, nowMs, fallbackDefault);
+      return kills === undefined ? decision : applyKills(decision, kills, undefined, request, request.pinnedVersionId !== undefined || givenStart !== undefined, nowMs);
+    }
 
     const hash = sessionHash(table.seed, request.sessionId);
     const cache = this.cacheOf(agent);
     const slot = cache.find(hash, request.sessionId);
     const pinned = request.pinnedVersionId ?? (slot >= 0 ? cache.versionAt(slot) : undefined);
     const startedAtMs = givenStart ?? (slot >= 0 ? cache.startedAtAt(slot) : undefined);
-    const decision = routeSession(table, request, hash, pinned, startedAtMs, nowMs, fallbackDefault);
+    const routed = routeSession(table, request, hash, pinned, startedAtMs, nowMs, fallbackDefault);
+    const decision = kills === undefined ? routed : applyKills(routed, kills, table, request, pinned !== undefined || startedAtMs !== undefined, nowMs);
 
     const versionId = decision.versionId;
     if (versionId !== null) {

@@ -77,3 +77,10 @@ export const liveSessions = (minutes: number, versionId: string, count: number, 
   data: { versionId, liveSessions: count },
   metadata: meta(minutes, commandId),
 });
+
+/** A kill of the kill switch as the shell hands it over: `versionId` everywhere, or (null) the whole agent but `spare`. */
+export const applyKill = (minutes: number, killId: string, versionId: string | null, patch: Partial<Extract<RolloutCommand, { type: 'ApplyKill' }>['data']> = {}): RolloutCommand => ({
+  type: 'ApplyKill',
+  data: { killId, reason: 'hallucinations', versionId, onKill: 'migrate', ...patch },
+  metadata: meta(minutes, `kill:${killId}`),
+});

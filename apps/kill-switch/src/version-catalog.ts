@@ -1,0 +1,52 @@
+import { randomUUID } from 'node:crypto';
+import { decodeFromTopic, TOPICS, type EventOf } from '@iris/contracts';
+import type { MessageBus, Subscription } from '@iris/messaging';
+import type { JsonLogger } from '@iris/observability';
+
+type Registered = EventOf<'registry.version.registered'>;
+
+/**
+ * The agents and versions the registry has published, followed from `iris.registry.v1` from the beginning (a group
+ * of its own per instance), so that a kill naming an unknown agent or version is refused (404). Registrations are
+ * immutable: redeliveries change nothing.
+ */
+export class VersionCatalog {
+  private readonly versions = new Map<string, Set<string>>();
+  private subscription?: Subscription;
+
+  hasAgent(agent: string): boolean {
+    return this.versions.has(agent);
+  }
+
+  has(agent: string, versionId: string): boolean {
+    return this.versions.get(agent)?.has(versionId) ?? false;
+  }
+
+  agents(): string[] {
+    return [...this.versions.keys()];
+  }
+
+  record(event: Registered): void {
+    const { agent, versionId } = event.data;
+    const known = this.versions.get(agent) ?? new Set<string>();
+    known.add(versionId);
+    this.versions.set(agent, known);
+  }
+
+  async follow(bus: MessageBus, logger: JsonLogger, instanceId = randomUUID()): Promise<void> {
+    this.subscription = await bus.subscribe<Registered>({
+      topic: TOPICS.registry.name,
+      groupId: `kill-switch-catalog-${instanceId}`,
+      fromBeginning: true,
+      decode: (message) => decodeFromTopic(TOPICS.registry, message.value),
+      handleBatch: async (messages) => {
+        for (const message of messages) this.record(message.value);
+      },
+    });
+    logger.info('following the registry', { topic: TOPICS.registry.name });
+  }
+
+  async stop(): Promise<void> {
+    await this.subscription?.stop();
+  }
+}
