@@ -1,6 +1,13 @@
 import { ConfigError } from './config-error';
 import { Env, EnvReader } from './env-reader';
-import { readMetricsAggregatorSettings, readRolloutControllerSettings, type MetricsAggregatorSettings, type RolloutControllerSettings } from './service-settings';
+import {
+  readMetricsAggregatorSettings,
+  readRolloutControllerSettings,
+  readShadowComparatorSettings,
+  type MetricsAggregatorSettings,
+  type RolloutControllerSettings,
+  type ShadowComparatorSettings,
+} from './service-settings';
 
 export const SERVICE_NAMES = ['registry', 'shadow-comparator', 'metrics-aggregator', 'rollout-controller', 'kill-switch'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
@@ -58,6 +65,8 @@ export interface IrisConfig {
   rolloutController?: RolloutControllerSettings;
   /** `METRICS_*` settings; read for the metrics aggregator only. */
   metricsAggregator?: MetricsAggregatorSettings;
+  /** `SHADOW_*` settings; read for the shadow comparator only. */
+  shadowComparator?: ShadowComparatorSettings;
 }
 
 const SECRET_MASK = '***';
@@ -141,6 +150,7 @@ export function loadConfig(service: ServiceName, env: Env = process.env): IrisCo
     shutdownTimeoutMs: read.integer('IRIS_SHUTDOWN_TIMEOUT_MS', 10_000, { min: 100, max: 300_000 }),
     rolloutController: service === 'rollout-controller' ? readRolloutControllerSettings(read) : undefined,
     metricsAggregator: service === 'metrics-aggregator' ? readMetricsAggregatorSettings(read) : undefined,
+    shadowComparator: service === 'shadow-comparator' ? readShadowComparatorSettings(read) : undefined,
   };
 }
 
