@@ -82,6 +82,7 @@ export interface ShadowGateSettings {
   toleratedExcess: number;
   maxCostIncreasePct: number;
   maxLatencyIncreasePct: number;
+  minLatencyIncreaseMs: number;
   maxShadowFailureRate: number;
   failOnNewTools: boolean;
   failOnRemovedTools: boolean;
@@ -126,6 +127,7 @@ export function readShadowComparatorSettings(read: EnvReader): ShadowComparatorS
       toleratedExcess: readNumber(read, 'SHADOW_GATE_TOLERATED_EXCESS', 0.02, 0, 1),
       maxCostIncreasePct: readNumber(read, 'SHADOW_GATE_MAX_COST_INCREASE_PCT', 20, 0, 10_000),
       maxLatencyIncreasePct: readNumber(read, 'SHADOW_GATE_MAX_LATENCY_INCREASE_PCT', 50, 0, 10_000),
+      minLatencyIncreaseMs: readNumber(read, 'SHADOW_GATE_MIN_LATENCY_INCREASE_MS', 100, 0, 3_600_000),
       maxShadowFailureRate: readNumber(read, 'SHADOW_GATE_MAX_FAILURE_RATE', 0.05, 0, 1),
       failOnNewTools: read.boolean('SHADOW_GATE_FAIL_ON_NEW_TOOLS', true),
       failOnRemovedTools: read.boolean('SHADOW_GATE_FAIL_ON_REMOVED_TOOLS', true),

@@ -6,6 +6,7 @@ const call = (name: string, argsHash = 'a') => ({ name, argsHash });
 
 const run = (over: Partial<RunRecord> = {}): RunRecord => ({
   role: 'primary',
+  environment: 'production',
   agent: 'support-bot',
   versionId: 'v1',
   sessionId: 's1',

@@ -19,8 +19,10 @@ export interface ShadowGateLimits {
   toolCallIncrease: number;
   /** Cost increase over the baseline on the same requests, in %. */
   maxCostIncreasePct: number;
-  /** Mean latency increase over the baseline on the same requests, in %. */
+  /** Mean latency increase over the baseline on the same requests, in % … */
   maxLatencyIncreasePct: number;
+  /** … and in ms: both must be exceeded (a few ms over a sub-millisecond baseline is no regression). */
+  minLatencyIncreaseMs: number;
   /** Shadow runs that failed to pair (timed out, crashed, lost), as a share of the candidate's runs. */
   maxShadowFailureRate: number;
 }
@@ -36,5 +38,6 @@ export const DEFAULT_SHADOW_GATE_LIMITS: ShadowGateLimits = {
   toolCallIncrease: 0.5,
   maxCostIncreasePct: 20,
   maxLatencyIncreasePct: 50,
+  minLatencyIncreaseMs: 100,
   maxShadowFailureRate: 0.05,
 };

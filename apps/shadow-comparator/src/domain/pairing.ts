@@ -15,7 +15,7 @@ export type PairingEvent =
   | { type: 'RunHeld'; key: string; run: RunRecord; expected?: ShadowSlot[] }
   | { type: 'PairCompared'; key: string; slot: ShadowSlot; primary: RunRecord; shadow: RunRecord; comparison: PairComparison }
   /** A shadow failure: the shadow run (missing 'shadow') or its primary (missing 'primary') never arrived in time. */
-  | { type: 'ShadowUnpaired'; key: string; slot: ShadowSlot; missing: 'shadow' | 'primary'; agent: string; baselineVersionId: string; sessionId: string; requestId: string; atMs: number }
+  | { type: 'ShadowUnpaired'; key: string; slot: ShadowSlot; missing: 'shadow' | 'primary'; environment: string; agent: string; baselineVersionId: string; sessionId: string; requestId: string; atMs: number }
   | { type: 'ClockAdvanced'; atMs: number };
 
 export interface PendingRequest {
@@ -108,7 +108,7 @@ function expired(state: PairingState, clockMs: number, timeoutMs: number, decide
     const { primary } = entry;
     if (primary) {
       for (const slot of entry.expected) {
-        events.push({ type: 'ShadowUnpaired', key, slot, missing: 'shadow', agent: primary.agent, baselineVersionId: primary.versionId, sessionId: primary.sessionId, requestId: primary.requestId, atMs: primary.atMs });
+        events.push({ type: 'ShadowUnpaired', key, slot, missing: 'shadow', environment: primary.environment, agent: primary.agent, baselineVersionId: primary.versionId, sessionId: primary.sessionId, requestId: primary.requestId, atMs: primary.atMs });
       }
     }
     for (const shadow of entry.shadows) {
@@ -117,6 +117,7 @@ function expired(state: PairingState, clockMs: number, timeoutMs: number, decide
         key,
         slot: slotOf(shadow),
         missing: 'primary',
+        environment: shadow.environment,
         agent: shadow.agent,
         baselineVersionId: shadow.mirrors?.primaryVersionId ?? shadow.versionId,
         sessionId: shadow.sessionId,

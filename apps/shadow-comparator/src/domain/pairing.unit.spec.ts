@@ -1,7 +1,7 @@
 import { deciderSpecification } from '@iris/testing';
 import { comparePair } from './compare';
 import { pairingDecider, pairingStateFromJSON, pairingStateToJSON, type PairingCommand } from './pairing';
-import type { RunRecord } from './run';
+import { pairKey, type RunRecord } from './run';
 
 const TIMEOUT = 30_000;
 const decider = pairingDecider({ timeoutMs: TIMEOUT });
@@ -9,6 +9,7 @@ const { given, history } = deciderSpecification(decider);
 
 const primary = (over: Partial<RunRecord> = {}): RunRecord => ({
   role: 'primary',
+  environment: 'production',
   agent: 'support-bot',
   versionId: 'v1',
   sessionId: 's1',
@@ -26,7 +27,7 @@ const primary = (over: Partial<RunRecord> = {}): RunRecord => ({
 const shadow = (over: Partial<RunRecord> = {}): RunRecord =>
   primary({ role: 'shadow', versionId: 'v2', atMs: 1_200, dispatched: undefined, mirrors: { primaryVersionId: 'v1', noise: false }, ...over });
 const record = (run: RunRecord): PairingCommand => ({ type: 'RecordRun', run });
-const key = 's1\u0000r1';
+const key = pairKey('s1', 'r1');
 
 describe('pairing', () => {
   it('given a primary that dispatched a shadow run, when the shadow run reports, then the pair is compared', () => {
@@ -67,7 +68,7 @@ describe('pairing', () => {
       .when({ type: 'AdvanceClock', atMs: 1_000 + TIMEOUT })
       .then([
         { type: 'ClockAdvanced', atMs: 1_000 + TIMEOUT },
-        { type: 'ShadowUnpaired', key, slot: { versionId: 'v2', noise: false }, missing: 'shadow', agent: 'support-bot', baselineVersionId: 'v1', sessionId: 's1', requestId: 'r1', atMs: 1_000 },
+        { type: 'ShadowUnpaired', key, slot: { versionId: 'v2', noise: false }, missing: 'shadow', environment: 'production', agent: 'support-bot', baselineVersionId: 'v1', sessionId: 's1', requestId: 'r1', atMs: 1_000 },
       ]);
   });
 
@@ -76,7 +77,7 @@ describe('pairing', () => {
     given(history(record(shadow())))
       .when(record(later))
       .thenMatches([
-        { type: 'RunHeld', key: 's9\u0000r9' },
+        { type: 'RunHeld', key: pairKey('s9', 'r9') },
         { type: 'ClockAdvanced', atMs: 1_200 + TIMEOUT },
         { type: 'ShadowUnpaired', key, missing: 'primary', baselineVersionId: 'v1', slot: { versionId: 'v2', noise: false } },
       ]);

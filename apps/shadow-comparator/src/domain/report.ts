@@ -70,8 +70,12 @@ export function buildShadowReport(input: ReportInput): ShadowReport {
   }
   const baselineMeanMs = ratio(candidate.baselineLatencyMs, candidate.pairs);
   const candidateMeanMs = ratio(candidate.candidateLatencyMs, candidate.pairs);
-  if (baselineMeanMs > 0 && ((candidateMeanMs - baselineMeanMs) / baselineMeanMs) * 100 > limits.maxLatencyIncreasePct) {
-    reasons.push({ check: 'latency', detail: `mean latency ${candidateMeanMs.toFixed(0)} ms against ${baselineMeanMs.toFixed(0)} ms (limit +${limits.maxLatencyIncreasePct} %)` });
+  const latencyDeltaMs = candidateMeanMs - baselineMeanMs;
+  if (latencyDeltaMs > limits.minLatencyIncreaseMs && (baselineMeanMs === 0 || (latencyDeltaMs / baselineMeanMs) * 100 > limits.maxLatencyIncreasePct)) {
+    reasons.push({
+      check: 'latency',
+      detail: `mean latency ${candidateMeanMs.toFixed(0)} ms against ${baselineMeanMs.toFixed(0)} ms (limits +${limits.maxLatencyIncreasePct} % and +${limits.minLatencyIncreaseMs} ms)`,
+    });
   }
   const runs = candidate.pairs + candidate.failures;
   const shadowFailureRate = ratio(candidate.failures, runs);

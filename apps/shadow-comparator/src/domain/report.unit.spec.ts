@@ -94,6 +94,11 @@ describe('shadow report and gate verdict', () => {
     expect(report(tally({ pairs: 10 })).verdict).toBe('insufficient');
   });
 
+  it('latency fails only when both the relative and the absolute increase are exceeded', () => {
+    expect(report(tally({ candidateLatencyMs: 200 * 250 })).reasons).toEqual([expect.objectContaining({ check: 'latency' })]);
+    expect(report(tally({ baselineLatencyMs: 200 * 0.5, candidateLatencyMs: 200 * 3 })).verdict).toBe('pass');
+  });
+
   it('limits are configurable', () => {
     expect(report(tally({ candidateCostUsd: 200 * 0.013 }), tally(), { ...DEFAULT_SHADOW_GATE_LIMITS, maxCostIncreasePct: 50 }).verdict).toBe('pass');
   });

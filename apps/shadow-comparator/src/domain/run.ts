@@ -9,6 +9,7 @@ export interface ToolStep {
 /** What the comparator keeps of one agent.request.completed (primary or shadow run). */
 export interface RunRecord {
   role: 'primary' | 'shadow';
+  environment: string;
   agent: string;
   versionId: string;
   sessionId: string;
@@ -36,7 +37,8 @@ export interface ShadowSlot {
   noise: boolean;
 }
 
-export const pairKey = (sessionId: string, requestId: string): string => `${sessionId}\u0000${requestId}`;
+/** Unambiguous for any ids, and storable in jsonb (which refuses NUL characters). */
+export const pairKey = (sessionId: string, requestId: string): string => JSON.stringify([sessionId, requestId]);
 export const slotKey = (slot: ShadowSlot): string => `${slot.noise ? 'noise' : 'candidate'}:${slot.versionId}`;
 
 /** The run an event reports; undefined for events the comparator has nothing to do with. */
@@ -46,6 +48,7 @@ export function runOf(event: EventOf<'agent.request.completed'>): RunRecord | un
   if (d.role === 'primary' && (d.shadowsDispatched === undefined || d.shadowsDispatched.length === 0)) return undefined;
   const run: RunRecord = {
     role: d.role,
+    environment: event.environment,
     agent: d.agent,
     versionId: d.versionId,
     sessionId: d.sessionId,

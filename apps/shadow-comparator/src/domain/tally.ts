@@ -25,6 +25,7 @@ export interface ShadowTally {
 
 /** Which tally a pairing outcome belongs to: the primary's window. */
 export interface TallyKey {
+  environment: string;
   agent: string;
   baselineVersionId: string;
   candidateVersionId: string;
@@ -56,6 +57,7 @@ export function tallyKeyOf(event: PairingEvent, windowMs: number): TallyKey | un
   switch (event.type) {
     case 'PairCompared':
       return {
+        environment: event.primary.environment,
         agent: event.primary.agent,
         baselineVersionId: event.primary.versionId,
         candidateVersionId: event.slot.versionId,
@@ -63,7 +65,7 @@ export function tallyKeyOf(event: PairingEvent, windowMs: number): TallyKey | un
         windowStartMs: windowStart(event.primary.atMs, windowMs),
       };
     case 'ShadowUnpaired':
-      return { agent: event.agent, baselineVersionId: event.baselineVersionId, candidateVersionId: event.slot.versionId, noise: event.slot.noise, windowStartMs: windowStart(event.atMs, windowMs) };
+      return { environment: event.environment, agent: event.agent, baselineVersionId: event.baselineVersionId, candidateVersionId: event.slot.versionId, noise: event.slot.noise, windowStartMs: windowStart(event.atMs, windowMs) };
     case 'RunHeld':
     case 'ClockAdvanced':
       return undefined;

@@ -104,7 +104,7 @@ export class ShadowRunner {
     if (slot.noise) this.counters.noiseRuns++;
     const controller = new AbortController();
     const context = new RunContext(slot.versionId, 'shadow', slot.noise, controller.signal, this.sideEffectTools, this.options.stubs);
-    const startedAt = performance.now();
+    let startedAt = performance.now();
     const run = new Promise<void>((done) => {
       let finished = false;
       const finish = (outcome: { result?: AgentRunResult; error?: { kind: string; message: string } }) => {
@@ -124,6 +124,7 @@ export class ShadowRunner {
       timer.unref?.();
       // Off the caller's stack: the primary starts first, and a handler that throws synchronously cannot reach it.
       setImmediate(() => {
+        startedAt = performance.now(); // the run's latency, not its wait for a turn (a timeout still counts from dispatch)
         Promise.resolve()
           .then(() => handler(request.input, context))
           .then(

@@ -41,6 +41,7 @@ export function simulateRun(
   const error = random() < version.errorRate ? 'model_error' : null;
   const run: RunRecord = {
     role,
+    environment: 'production',
     agent: options.agent ?? 'support-bot',
     versionId: version.versionId,
     sessionId: `s${n}`,
