@@ -11,6 +11,7 @@ import { RolloutAutomation } from './rollout-automation';
 import { RolloutCommandHandler } from './rollout-command-handler';
 import { ROLLOUT_STREAM_PREFIX } from './rollout-log';
 import { PromotionLedger } from './promotion-ledger';
+import { ShadowReportGate } from './shadow-report-gate';
 import { CONTROLLER_SETTINGS, PROMOTION_LEDGER } from './tokens';
 import { VersionCatalog } from './version-catalog';
 
@@ -35,6 +36,7 @@ import { VersionCatalog } from './version-catalog';
 })
 export class RolloutControllerModule implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private automation?: RolloutAutomation;
+  private shadowReports?: ShadowReportGate;
 
   constructor(
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
@@ -52,10 +54,15 @@ export class RolloutControllerModule implements OnApplicationBootstrap, BeforeAp
     await this.promotions?.follow(this.bus, this.logger);
     this.automation = new RolloutAutomation(this.bus, this.handler, this.settings, this.logger);
     await this.automation.start(await this.agentsWithRollouts());
+    if (this.settings.shadowReportGate) {
+      this.shadowReports = new ShadowReportGate(this.bus, this.handler, this.settings, this.logger);
+      await this.shadowReports.start();
+    }
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.automation?.stop();
+    await this.shadowReports?.stop();
     await this.catalog.stop();
     await this.promotions?.stop();
   }

@@ -35,7 +35,7 @@ describe('loadConfig', () => {
   });
 
   it("reads each service's own settings into the typed config (so /v1/config shows them), with the same names and defaults", () => {
-    expect(loadConfig('rollout-controller', kafkaEnv).rolloutController).toEqual({ consumerGroup: 'iris-rollout-controller', tickIntervalMs: 5_000, requireRegisteredVersions: true, promoteFrom: undefined });
+    expect(loadConfig('rollout-controller', kafkaEnv).rolloutController).toEqual({ consumerGroup: 'iris-rollout-controller', tickIntervalMs: 5_000, requireRegisteredVersions: true, promoteFrom: undefined, shadowReportGate: true });
     expect(loadConfig('metrics-aggregator', kafkaEnv).metricsAggregator).toEqual({
       consumerGroup: 'iris-metrics-aggregator',
       windowMs: 10_000,

@@ -11,6 +11,8 @@ export interface RolloutControllerSettings {
   requireRegisteredVersions: boolean;
   /** Environment promotion: a version must have completed a rollout there before it may start here. */
   promoteFrom: string | undefined;
+  /** The shadow stage follows the shadow comparator's reports: a failing one rolls the candidate back. */
+  shadowReportGate: boolean;
 }
 
 /** The metrics aggregator's settings (`METRICS_*`). */
@@ -43,6 +45,7 @@ export function readRolloutControllerSettings(read: EnvReader): RolloutControlle
     tickIntervalMs: read.integer('ROLLOUT_TICK_INTERVAL_MS', 5_000, { min: 50, max: 3_600_000 }),
     requireRegisteredVersions: read.boolean('ROLLOUT_REQUIRE_REGISTERED', true),
     promoteFrom: read.optionalString('ROLLOUT_PROMOTE_FROM'),
+    shadowReportGate: read.boolean('ROLLOUT_SHADOW_REPORT_GATE', true),
   };
 }
 
