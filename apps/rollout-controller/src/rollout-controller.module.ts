@@ -12,6 +12,7 @@ import { RolloutAutomation } from './rollout-automation';
 import { RolloutCommandHandler } from './rollout-command-handler';
 import { ROLLOUT_STREAM_PREFIX } from './rollout-log';
 import { PromotionLedger } from './promotion-ledger';
+import { ShadowReportGate } from './shadow-report-gate';
 import { CONTROLLER_SETTINGS, PROMOTION_LEDGER } from './tokens';
 import { VersionCatalog } from './version-catalog';
 
@@ -43,6 +44,7 @@ import { VersionCatalog } from './version-catalog';
 export class RolloutControllerModule implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private automation?: RolloutAutomation;
   private kills?: KillFollower;
+  private shadowReports?: ShadowReportGate;
 
   constructor(
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
@@ -63,11 +65,16 @@ export class RolloutControllerModule implements OnApplicationBootstrap, BeforeAp
     await this.automation.start(agents);
     this.kills = new KillFollower(this.bus, this.handler, () => [...new Set([...agents, ...this.handler.knownAgents()])], this.logger);
     await this.kills.start();
+    if (this.settings.shadowReportGate) {
+      this.shadowReports = new ShadowReportGate(this.bus, this.handler, this.settings, this.logger);
+      await this.shadowReports.start();
+    }
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.automation?.stop();
     await this.kills?.stop();
+    await this.shadowReports?.stop();
     await this.catalog.stop();
     await this.promotions?.stop();
   }

@@ -1,5 +1,11 @@
 export { IrisAgentClient } from './iris-agent-client';
-export type { BusClientOptions, ClientRouteRequest, CloseOptions, CloseResult, KafkaClientOptions } from './iris-agent-client';
+export type { BusClientOptions, ClientRouteRequest, ClientStats, CloseOptions, CloseResult, KafkaClientOptions, ServeRequest, ServeResult, ShadowRequest } from './iris-agent-client';
+export { argsHash, canonicalJson, outputDigest, DEFAULT_TOOL_STUB } from './shadow/run-context';
+export type { AgentHandler, AgentRunContext, AgentRunResult, RecordedToolCall, ToolStub } from './shadow/run-context';
+export { SHADOW_DEFAULTS } from './shadow/shadow-options';
+export type { ShadowOptions } from './shadow/shadow-options';
+export { NoRoutableVersionError, sampledForNoise } from './shadow/shadow-runner';
+export type { ShadowDispatch, ShadowStats } from './shadow/shadow-runner';
 export { CLIENT_DEFAULTS } from './options';
 export type { AgentIdentity, IrisAgentClientOptions, KillSwitchFollowOptions, RoutingOptions, TelemetryBufferOptions } from './options';
 export type {

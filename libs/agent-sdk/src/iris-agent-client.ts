@@ -9,6 +9,8 @@ import { kafkaEndOffsets } from './routing/end-offsets';
 import { RouteDecision, RouteRequest } from './routing/route';
 import { RoutingChangeListener, RoutingSubscriber, RoutingSubscriberStats } from './routing/routing-subscriber';
 import { SessionRouter } from './routing/session-router';
+import { outputDigest, RunContext, type AgentHandler, type AgentRunResult } from './shadow/run-context';
+import { NoRoutableVersionError, ShadowRunner, type ShadowDispatch, type ShadowStats } from './shadow/shadow-runner';
 import { TelemetryFlusher } from './telemetry-flusher';
 import {
   FeedbackInput,
@@ -32,6 +34,7 @@ export interface KafkaClientOptions extends AgentIdentity, TelemetryBufferOption
   logger?: AgentSdkLogger;
   topic?: string;
   routing?: RoutingOptions;
+  shadow?: IrisAgentClientOptions['shadow'];
   /**
    * Where Kafka produce requests are built: 'worker' (default) in a thread of the SDK's own, so the agent's
    * thread only records and serialises events; 'agent' in the agent's thread (for runtimes without worker
@@ -44,6 +47,41 @@ export interface KafkaClientOptions extends AgentIdentity, TelemetryBufferOption
 export type ClientRouteRequest = Omit<RouteRequest, 'agent'> & { agent?: string };
 
 export type BusClientOptions = Omit<IrisAgentClientOptions, 'transport'>;
+
+/** One request served through serve(): what routing needs, the primary's ids, and the input every run gets. */
+export interface ServeRequest<I> {
+  sessionId: string;
+  requestId: string;
+  tenant: string;
+  feature: string;
+  input: I;
+  user?: string;
+  /** The decision of an earlier route() call for this request; routed here when absent. */
+  decision?: RouteDecision;
+  /** Passed to route() when it routes here (see ClientRouteRequest). */
+  pinnedVersionId?: string;
+  sessionStartedAt?: ClientRouteRequest['sessionStartedAt'];
+}
+
+/** What serve() answers: the primary's result only (shadow runs are never seen by the user). */
+export interface ServeResult {
+  result: AgentRunResult;
+  decision: RouteDecision;
+  /** Shadow runs started in the background for this request. */
+  shadows: ShadowDispatch[];
+}
+
+/** A request whose shadow runs shadow() starts: the primary's ids, its route decision and the same input. */
+export interface ShadowRequest<I> {
+  sessionId: string;
+  requestId: string;
+  tenant: string;
+  feature: string;
+  input: I;
+  decision: RouteDecision;
+}
+
+export type ClientStats = TelemetryStats & { shadow: ShadowStats };
 
 export interface CloseOptions {
   /** Longest time spent flushing what is buffered. Default 5,000 ms. */
@@ -73,6 +111,9 @@ export class IrisAgentClient implements TelemetryRecorder {
   private readonly transport: MessageBus;
   private readonly ownsTransport: boolean;
   private readonly logger: AgentSdkLogger;
+  private readonly shadows: ShadowRunner;
+  private readonly sideEffectTools: ReadonlySet<string>;
+  private readonly shipOutput: boolean;
   private recorded = 0;
   private droppedAfterClose = 0;
   private closing?: Promise<CloseResult>;
@@ -88,6 +129,9 @@ export class IrisAgentClient implements TelemetryRecorder {
       resolved,
     );
     this.agent = resolved.agent;
+    this.shadows = new ShadowRunner(resolved.shadow, (input) => this.recordRequest(input), resolved.logger);
+    this.sideEffectTools = new Set(resolved.shadow.sideEffectTools);
+    this.shipOutput = resolved.shadow.shipOutput;
     const routing = resolved.routing;
     this.defaultVersionId = routing?.defaultVersionId ?? resolved.versionId;
     if (routing) {
@@ -193,6 +237,72 @@ export class IrisAgentClient implements TelemetryRecorder {
     }
   }
 
+  /**
+   * Serves one request: routes it (unless `decision` is given), runs `handler` for the routed version, records the
+   * request's telemetry (latency measured here, tool calls made through `context.tool`), and starts, in the
+   * background, the shadow runs the table samples this request for — the same handler and input for each
+   * candidate, plus a baseline rerun for a `shadow.noiseSampleRate` share. Only the primary's result is returned;
+   * a shadow run's failure, timeout or slowness never delays or fails it. A primary that throws is recorded
+   * (error kind `exception`) and the error rethrown.
+   */
+  async serve<I>(request: ServeRequest<I>, handler: AgentHandler<I>): Promise<ServeResult> {
+    const decision =
+      request.decision ??
+      this.route({ sessionId: request.sessionId, tenant: request.tenant, feature: request.feature, user: request.user, pinnedVersionId: request.pinnedVersionId, sessionStartedAt: request.sessionStartedAt });
+    const versionId = decision.versionId;
+    if (versionId === null) throw new NoRoutableVersionError(`no version may serve ${this.agent} (${decision.reason})`);
+    const shadows = this.shadow({ ...request, decision }, handler);
+    const context = new RunContext(versionId, 'primary', false, new AbortController().signal, this.sideEffectTools, {});
+    const started = performance.now();
+    let result: AgentRunResult | undefined;
+    let thrown: unknown;
+    try {
+      result = await handler(request.input, context);
+    } catch (error) {
+      thrown = error;
+    }
+    const output = result?.output ?? '';
+    this.recordRequest({
+      versionId,
+      sessionId: request.sessionId,
+      requestId: request.requestId,
+      tenant: request.tenant,
+      feature: request.feature,
+      role: 'primary',
+      latencyMs: performance.now() - started,
+      tokensIn: result?.tokensIn ?? 0,
+      tokensOut: result?.tokensOut ?? 0,
+      costUsd: result?.costUsd ?? 0,
+      toolCalls: context.calls,
+      error: thrown !== undefined ? { kind: 'exception', message: String((thrown as Error)?.message ?? thrown).slice(0, 4096) } : (result?.error ?? null),
+      policyViolations: result?.policyViolations ?? [],
+      outputDigest: outputDigest(output),
+      ...(this.shipOutput && result && { output }),
+      ...(shadows.length > 0 && { shadowsDispatched: shadows }),
+    });
+    if (thrown !== undefined) throw thrown;
+    return { result: result!, decision, shadows };
+  }
+
+  /**
+   * Starts the shadow runs of one request in the background (for agents that run and record their primary
+   * themselves): returns at once with the runs started; pass them as `shadowsDispatched` when recording the
+   * primary, so the comparator expects them. Never throws.
+   */
+  shadow<I>(request: ShadowRequest<I>, handler: AgentHandler<I>): ShadowDispatch[] {
+    const primaryVersionId = request.decision.versionId;
+    if (primaryVersionId === null || this.closing) return [];
+    try {
+      return this.shadows.dispatch(
+        { sessionId: request.sessionId, requestId: request.requestId, tenant: request.tenant, feature: request.feature, input: request.input, primaryVersionId, candidates: request.decision.shadow },
+        handler,
+      );
+    } catch (error) {
+      this.logger.log('error', 'starting shadow runs failed; none started', { error: (error as Error)?.message });
+      return [];
+    }
+  }
+
   /** Resolves true once the routing tables and the kill set are caught up with their topics, false after `timeoutMs` (never rejects). */
   async ready(options: { timeoutMs?: number } = {}): Promise<boolean> {
     if (!this.routing) return true;
@@ -236,8 +346,8 @@ export class IrisAgentClient implements TelemetryRecorder {
     return this.routing?.stats() ?? null;
   }
 
-  stats(): TelemetryStats {
-    return { recorded: this.recorded, droppedAfterClose: this.droppedAfterClose, ...this.flusher.stats() };
+  stats(): ClientStats {
+    return { recorded: this.recorded, droppedAfterClose: this.droppedAfterClose, ...this.flusher.stats(), shadow: this.shadows.stats() };
   }
 
   /** Flushes what is buffered (bounded by timeoutMs), then closes the transport if the client owns it. Idempotent. */
@@ -262,6 +372,8 @@ export class IrisAgentClient implements TelemetryRecorder {
   private async closeOnce(timeoutMs: number): Promise<CloseResult> {
     await this.routing?.stop();
     await this.kills?.stop();
+    // Shadow runs in flight report before the flush (each is bounded by its timeout, the wait by timeoutMs).
+    await Promise.race([this.shadows.settled(), new Promise((done) => setTimeout(done, timeoutMs).unref?.())]);
     const unflushed = await this.flusher.drainAndStop(timeoutMs);
     if (unflushed > 0) {
       this.logger.log('warn', 'telemetry client closed with unsent events', { unflushed, timeoutMs });

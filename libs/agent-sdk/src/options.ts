@@ -4,6 +4,7 @@ import { AgentSdkConfigError } from './errors';
 import { AgentSdkLogger, stderrJsonLogger } from './logger';
 import type { EndOffsetsProbe } from './routing/routing-subscriber';
 import { DEFAULT_MAX_CACHED_SESSIONS } from './routing/session-router';
+import { resolveShadowOptions, type ResolvedShadowOptions, type ShadowOptions } from './shadow/shadow-options';
 
 /** Bounded buffering and flushing. */
 export interface TelemetryBufferOptions {
@@ -83,11 +84,14 @@ export interface IrisAgentClientOptions extends AgentIdentity, TelemetryBufferOp
   logIntervalMs?: number;
   /** Starts following routing tables (route() answers from them). Without it, route() always falls back. */
   routing?: RoutingOptions;
+  /** Shadow runs started by serve() / shadow(): side-effecting tools, timeout, in-flight bound, noise sampling. */
+  shadow?: ShadowOptions;
 }
 
-export type ResolvedClientOptions = Required<Omit<IrisAgentClientOptions, 'environment' | 'routing'>> & {
+export type ResolvedClientOptions = Required<Omit<IrisAgentClientOptions, 'environment' | 'routing' | 'shadow'>> & {
   environment: string;
   routing?: ResolvedRoutingOptions;
+  shadow: ResolvedShadowOptions;
 };
 
 export const CLIENT_DEFAULTS = {
@@ -120,6 +124,7 @@ export function resolveClientOptions(options: IrisAgentClientOptions): ResolvedC
     transport: options.transport,
     environment: options.environment ?? 'production',
     routing: options.routing ? resolveRoutingOptions(options.routing, options) : undefined,
+    shadow: resolveShadowOptions(options.shadow),
   };
   for (const name of Object.keys(CLIENT_DEFAULTS) as Array<keyof typeof CLIENT_DEFAULTS>) {
     const value = resolved[name];

@@ -7,6 +7,8 @@ import {
   type KillSwitchSettings,
   type MetricsAggregatorSettings,
   type RolloutControllerSettings,
+  readShadowComparatorSettings,
+  type ShadowComparatorSettings,
 } from './service-settings';
 
 export const SERVICE_NAMES = ['registry', 'shadow-comparator', 'metrics-aggregator', 'rollout-controller', 'kill-switch'] as const;
@@ -67,6 +69,8 @@ export interface IrisConfig {
   metricsAggregator?: MetricsAggregatorSettings;
   /** `KILL_SWITCH_*` settings; read for the kill switch only. */
   killSwitch?: KillSwitchSettings;
+  /** `SHADOW_*` settings; read for the shadow comparator only. */
+  shadowComparator?: ShadowComparatorSettings;
 }
 
 const SECRET_MASK = '***';
@@ -151,6 +155,7 @@ export function loadConfig(service: ServiceName, env: Env = process.env): IrisCo
     rolloutController: service === 'rollout-controller' ? readRolloutControllerSettings(read) : undefined,
     metricsAggregator: service === 'metrics-aggregator' ? readMetricsAggregatorSettings(read) : undefined,
     killSwitch: service === 'kill-switch' ? readKillSwitchSettings(read) : undefined,
+    shadowComparator: service === 'shadow-comparator' ? readShadowComparatorSettings(read) : undefined,
   };
 }
 

@@ -41,6 +41,7 @@ describe('loadConfig', () => {
       requireRegisteredVersions: true,
       promoteFrom: undefined,
       routingPropagationAllowanceMs: 500,
+      shadowReportGate: true,
     });
     expect(loadConfig('rollout-controller', { ...kafkaEnv, ROLLOUT_ROUTING_PROPAGATION_ALLOWANCE_MS: '0' }).rolloutController?.routingPropagationAllowanceMs).toBe(0);
     expect(loadConfig('metrics-aggregator', kafkaEnv).metricsAggregator).toEqual({
@@ -64,6 +65,18 @@ describe('loadConfig', () => {
     expect(loadConfig('registry', { ...kafkaEnv, ROLLOUT_TICK_INTERVAL_MS: 'x', METRICS_WINDOW_MS: 'x' })).toMatchObject({ rolloutController: undefined, metricsAggregator: undefined });
   });
 
+  it('reads the shadow comparator settings with defaults, and only for it', () => {
+    expect(loadConfig('shadow-comparator', kafkaEnv).shadowComparator).toMatchObject({
+      consumerGroup: 'iris-shadow-comparator',
+      windowMs: 60_000,
+      pairTimeoutMs: 60_000,
+      retentionMs: 7 * 24 * 3_600_000,
+      gate: { minPairs: 30, alpha: 0.01, toleratedExcess: 0.02, maxCostIncreasePct: 20, maxShadowFailureRate: 0.05, failOnNewTools: true },
+    });
+    expect(loadConfig('shadow-comparator', { ...kafkaEnv, SHADOW_GATE_MAX_COST_INCREASE_PCT: '12.5' }).shadowComparator?.gate.maxCostIncreasePct).toBe(12.5);
+    expect(loadConfig('registry', { ...kafkaEnv, SHADOW_GATE_ALPHA: 'x' }).shadowComparator).toBeUndefined();
+  });
+
   it.each([
     ['rollout-controller', { ROLLOUT_TICK_INTERVAL_MS: '10' }, 'ROLLOUT_TICK_INTERVAL_MS'],
     ['rollout-controller', { ROLLOUT_REQUIRE_REGISTERED: 'maybe' }, 'ROLLOUT_REQUIRE_REGISTERED'],
@@ -77,6 +90,10 @@ describe('loadConfig', () => {
     ['metrics-aggregator', { IRIS_AGGREGATOR_MAX_CLOCK_SKEW_MS: '-1' }, 'IRIS_AGGREGATOR_MAX_CLOCK_SKEW_MS'],
     ['kill-switch', { KILL_SWITCH_EXPIRY_CHECK_MS: '0' }, 'KILL_SWITCH_EXPIRY_CHECK_MS'],
     ['kill-switch', { KILL_SWITCH_REQUIRE_REGISTERED: 'perhaps' }, 'KILL_SWITCH_REQUIRE_REGISTERED'],
+    ['shadow-comparator', { SHADOW_PAIR_TIMEOUT_MS: '1m' }, 'SHADOW_PAIR_TIMEOUT_MS'],
+    ['shadow-comparator', { SHADOW_GATE_ALPHA: 'often' }, 'SHADOW_GATE_ALPHA'],
+    ['shadow-comparator', { SHADOW_GATE_MAX_FAILURE_RATE: '1.5' }, 'SHADOW_GATE_MAX_FAILURE_RATE'],
+    ['shadow-comparator', { SHADOW_RETENTION_MS: '10' }, 'SHADOW_RETENTION_MS'],
   ] as const)('stops the %s naming %j', (service, env, variable) => {
     expect(() => loadConfig(service, { ...kafkaEnv, ...env })).toThrow(ConfigError);
     expect(() => loadConfig(service, { ...kafkaEnv, ...env })).toThrow(new RegExp(`^Invalid configuration: ${variable} `));

@@ -16,6 +16,8 @@ export interface RolloutControllerSettings {
    * default 500 ms): the most the table may take to reach every SDK instance for them all to place a session alike.
    */
   routingPropagationAllowanceMs: number;
+  /** The shadow stage follows the shadow comparator's reports: a failing one rolls the candidate back. */
+  shadowReportGate: boolean;
 }
 
 /** The metrics aggregator's settings (`METRICS_*`). */
@@ -49,6 +51,7 @@ export function readRolloutControllerSettings(read: EnvReader): RolloutControlle
     requireRegisteredVersions: read.boolean('ROLLOUT_REQUIRE_REGISTERED', true),
     promoteFrom: read.optionalString('ROLLOUT_PROMOTE_FROM'),
     routingPropagationAllowanceMs: read.integer('ROLLOUT_ROUTING_PROPAGATION_ALLOWANCE_MS', 500, { min: 0, max: 60_000 }),
+    shadowReportGate: read.boolean('ROLLOUT_SHADOW_REPORT_GATE', true),
   };
 }
 
@@ -97,4 +100,72 @@ export function readKillSwitchSettings(read: EnvReader): KillSwitchSettings {
     expiryCheckMs: read.integer('KILL_SWITCH_EXPIRY_CHECK_MS', 1_000, { min: 10, max: 3_600_000 }),
     topicCheckTimeoutMs: read.integer('KILL_SWITCH_TOPIC_CHECK_TIMEOUT_MS', 15_000, { min: 100, max: 600_000 }),
   };
+}
+/** The shadow comparator's gate limits (`SHADOW_GATE_*`): what a candidate's shadow report must stay within. */
+export interface ShadowGateSettings {
+  minPairs: number;
+  alpha: number;
+  toleratedExcess: number;
+  maxCostIncreasePct: number;
+  maxLatencyIncreasePct: number;
+  minLatencyIncreaseMs: number;
+  maxShadowFailureRate: number;
+  failOnNewTools: boolean;
+  failOnRemovedTools: boolean;
+}
+
+/** The shadow comparator's settings (`SHADOW_*`). */
+export interface ShadowComparatorSettings {
+  /** Its own consumer group on the telemetry topic. */
+  consumerGroup: string;
+  /** Reports are per candidate and window of this length (by the primary's event time). */
+  windowMs: number;
+  /** How long (event time) a primary waits for its shadow runs, and a shadow run for its primary; then a shadow failure. */
+  pairTimeoutMs: number;
+  /** A caught-up partition without records for this long moves its clock with wall time (pending pairs time out, windows close). */
+  idleAfterMs: number;
+  /** Longest time a partition's applied records stay unsaved. */
+  checkpointIntervalMs: number;
+  maxBatchSize: number;
+  /** How often closed windows are looked for and reported. */
+  reportIntervalMs: number;
+  /** Stored comparisons (both sides of each pair) and window tallies older than this are deleted. */
+  retentionMs: number;
+  /** Output texts longer than this are cut before they are stored. */
+  maxStoredOutputChars: number;
+  gate: ShadowGateSettings;
+}
+
+export function readShadowComparatorSettings(read: EnvReader): ShadowComparatorSettings {
+  return {
+    consumerGroup: read.string('SHADOW_CONSUMER_GROUP', 'iris-shadow-comparator'),
+    windowMs: read.integer('SHADOW_WINDOW_MS', 60_000, { min: 100, max: 24 * 3_600_000 }),
+    pairTimeoutMs: read.integer('SHADOW_PAIR_TIMEOUT_MS', 60_000, { min: 10, max: 3_600_000 }),
+    idleAfterMs: read.integer('SHADOW_IDLE_PARTITION_MS', 2_000, { min: 100, max: 3_600_000 }),
+    checkpointIntervalMs: read.integer('SHADOW_CHECKPOINT_INTERVAL_MS', 1_000, { min: 10, max: 600_000 }),
+    maxBatchSize: read.integer('SHADOW_MAX_BATCH', 500, { min: 1, max: 100_000 }),
+    reportIntervalMs: read.integer('SHADOW_REPORT_INTERVAL_MS', 1_000, { min: 10, max: 600_000 }),
+    retentionMs: read.integer('SHADOW_RETENTION_MS', 7 * 24 * 3_600_000, { min: 60_000, max: 366 * 24 * 3_600_000 }),
+    maxStoredOutputChars: read.integer('SHADOW_MAX_STORED_OUTPUT_CHARS', 4_096, { min: 0, max: 1_000_000 }),
+    gate: {
+      minPairs: read.integer('SHADOW_GATE_MIN_PAIRS', 30, { min: 1, max: 1_000_000 }),
+      alpha: readNumber(read, 'SHADOW_GATE_ALPHA', 0.01, 1e-9, 0.5),
+      toleratedExcess: readNumber(read, 'SHADOW_GATE_TOLERATED_EXCESS', 0.02, 0, 1),
+      maxCostIncreasePct: readNumber(read, 'SHADOW_GATE_MAX_COST_INCREASE_PCT', 20, 0, 10_000),
+      maxLatencyIncreasePct: readNumber(read, 'SHADOW_GATE_MAX_LATENCY_INCREASE_PCT', 50, 0, 10_000),
+      minLatencyIncreaseMs: readNumber(read, 'SHADOW_GATE_MIN_LATENCY_INCREASE_MS', 100, 0, 3_600_000),
+      maxShadowFailureRate: readNumber(read, 'SHADOW_GATE_MAX_FAILURE_RATE', 0.05, 0, 1),
+      failOnNewTools: read.boolean('SHADOW_GATE_FAIL_ON_NEW_TOOLS', true),
+      failOnRemovedTools: read.boolean('SHADOW_GATE_FAIL_ON_REMOVED_TOOLS', true),
+    },
+  };
+}
+
+function readNumber(read: EnvReader, name: string, fallback: number, min: number, max: number): number {
+  const raw = read.optionalString(name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value)) throw new ConfigError(name, `must be a number, got "${raw}"`);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
 }

@@ -11,7 +11,7 @@ import { MetricsSnapshotV1 } from './events/metrics';
 import { RegistryVersionRegisteredV1 } from './events/registry';
 import { RolloutEventV1 } from './events/rollout';
 import { RoutingDecisionV1 } from './events/routing';
-import { ShadowComparisonV1 } from './events/shadow';
+import { ShadowReportV1 } from './events/shadow';
 
 /**
  * Every event type and the schema of each supported schemaVersion.
@@ -27,7 +27,7 @@ export const EVENT_CATALOG = {
   'rollout.event': { 1: RolloutEventV1 },
   'killswitch.set': { 1: KillSwitchSetV1 },
   'metrics.snapshot': { 1: MetricsSnapshotV1 },
-  'shadow.comparison': { 1: ShadowComparisonV1 },
+  'shadow.report': { 1: ShadowReportV1 },
   'routing.decision': { 1: RoutingDecisionV1 },
 } as const satisfies Record<string, Record<number, AnyEventSchema>>;
 

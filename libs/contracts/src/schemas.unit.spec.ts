@@ -43,7 +43,7 @@ describe('event schemas', () => {
     'rollout.event': 'kind',
     'killswitch.set': 'revision',
     'metrics.snapshot': 'windowEnd',
-    'shadow.comparison': 'verdict',
+    'shadow.report': 'verdict',
     'routing.decision': 'revision',
   };
 
@@ -75,7 +75,7 @@ describe('event schemas', () => {
   });
 
   it('rejects an environment that is not a lowercase slug', () => {
-    const error = violation(() => validateEvent(mutated('shadow.comparison', (e) => { e.environment = 'Prod Env'; })));
+    const error = violation(() => validateEvent(mutated('shadow.report', (e) => { e.environment = 'Prod Env'; })));
     expect(error.message).toContain('environment: must be a lowercase slug');
   });
 });
@@ -186,9 +186,27 @@ describe('control event rejections', () => {
     expect(error.issues).toEqual([{ path: 'data.windowEnd', message: 'must not be before windowStart' }]);
   });
 
-  it('shadow similarity outside 0..1', () => {
-    expect(violation(() => validateEvent(mutated('shadow.comparison', (e) => { e.data.similarity = 1.2; }))).issues)
-      .toEqual([{ path: 'data.similarity', message: 'must be ≤ 1' }]);
+  it('shadow report rate outside 0..1', () => {
+    expect(violation(() => validateEvent(mutated('shadow.report', (e) => { e.data.decisionDifferenceRate = 1.2; }))).issues)
+      .toEqual([{ path: 'data.decisionDifferenceRate', message: 'must be ≤ 1' }]);
+  });
+
+  it('shadow report window ending before it starts', () => {
+    const error = violation(() => validateEvent(mutated('shadow.report', (e) => { e.data.windowEnd = '2025-01-31T11:00:00Z'; })));
+    expect(error.issues).toEqual([{ path: 'data.windowEnd', message: 'must not be before windowStart' }]);
+  });
+
+  it('a shadow run names the primary version it mirrors; a primary lists the shadow runs it dispatched', () => {
+    const shadow = mutated('agent.request.completed', (e) => {
+      e.data.role = 'shadow';
+      e.data.versionId = 'v43';
+      e.data.shadow = { primaryVersionId: 'v42', noise: false, stubbedToolCalls: 1 };
+    });
+    expect(validateEvent(shadow)).toMatchObject({ data: { shadow: { primaryVersionId: 'v42', noise: false, stubbedToolCalls: 1 } } });
+    const primary = mutated('agent.request.completed', (e) => { e.data.shadowsDispatched = [{ versionId: 'v43', noise: false }, { versionId: 'v42', noise: true }]; });
+    expect(validateEvent(primary)).toMatchObject({ data: { shadowsDispatched: [{ versionId: 'v43' }, { versionId: 'v42', noise: true }] } });
+    expect(violation(() => validateEvent(mutated('agent.request.completed', (e) => { e.data.shadow = { primaryVersionId: 'v42' }; }))).issues[0].path)
+      .toBe('data.shadow.noise');
   });
 
   it('rollout detail accepts arbitrary keys (extension point)', () => {

@@ -66,6 +66,8 @@ export const DATA_KEYS = {
     'output',
     'userFeedback',
     'scores',
+    'shadow',
+    'shadowsDispatched',
   ],
   'agent.feedback.recorded': [...SESSION_REF, 'requestId', 'feature', 'user', 'feedback'],
 } as const;
@@ -101,7 +103,10 @@ function requestCompleted(data: Record<string, unknown>): boolean {
     isIdentifier(data.outputDigest) &&
     (data.output === undefined || typeof data.output === 'string') &&
     (data.userFeedback === undefined || isUserFeedback(data.userFeedback)) &&
-    (data.scores === undefined || isNumberRecord(data.scores))
+    (data.scores === undefined || isNumberRecord(data.scores)) &&
+    // Shadow runs and the primaries that dispatched them are rare: zod checks them.
+    data.shadow === undefined &&
+    data.shadowsDispatched === undefined
   );
 }
 

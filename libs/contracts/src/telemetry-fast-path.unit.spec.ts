@@ -280,4 +280,15 @@ describe('telemetry decode fast path', () => {
       expect(outcomeOf(() => decodeMessage(JSON.stringify(input)))).toStrictEqual(byZod(JSON.stringify(input)));
     }
   });
+
+  it('leaves shadow runs and the primaries that dispatched them to zod (same result)', () => {
+    const example = JSON.parse(JSON.stringify(validateEvent(EXAMPLES['agent.request.completed'])));
+    const shadow = { ...example, data: { ...example.data, role: 'shadow', shadow: { primaryVersionId: 'v41', noise: false, stubbedToolCalls: 0 } } };
+    const primary = { ...example, data: { ...example.data, shadowsDispatched: [{ versionId: 'v43', noise: false }] } };
+    for (const input of [shadow, primary]) {
+      expect(isCanonicalTelemetryEvent(input)).toBe(false);
+      expect(outcomeOf(() => decodeMessage(JSON.stringify(input)))).toStrictEqual(byZod(JSON.stringify(input)));
+      expect(outcomeOf(() => decodeMessage(JSON.stringify(input)))).toMatchObject({ ok: true });
+    }
+  });
 });

@@ -78,8 +78,8 @@ export const TOPICS = {
   }),
   shadow: defineTopic({
     name: 'iris.shadow.v1',
-    description: 'Baseline-vs-candidate comparisons from the shadow comparator.',
-    carries: ['shadow.comparison'],
+    description: 'Shadow reports from the shadow comparator: per candidate and window, how its mirrored runs differed from the baseline, beside the noise floor.',
+    carries: ['shadow.report'],
     keyDescription: BY_AGENT,
     keyFor: byAgent,
     partitions: 3,

@@ -58,6 +58,21 @@ export const PolicyViolation = z.strictObject({
   detail: text(),
 });
 
+/** On a shadow run's event: what it mirrored (the primary's requestId and sessionId are the event's own). */
+export const ShadowRun = z.strictObject({
+  primaryVersionId: identifier().describe('The version that served the user this request (the baseline of the comparison).'),
+  noise: z
+    .boolean()
+    .describe('true: the baseline re-run against itself (noise sampling), measuring how much the baseline differs from itself.'),
+  stubbedToolCalls: count().describe('Calls to tools declared side-effecting, answered with a stub and never executed.'),
+});
+
+/** On a primary's event: a shadow run dispatched for it (the comparator expects its result). */
+export const ShadowDispatch = z.strictObject({
+  versionId: identifier(),
+  noise: z.boolean(),
+});
+
 export const AgentRequestCompletedV1 = eventSchema(
   'agent.request.completed',
   1,
@@ -77,6 +92,12 @@ export const AgentRequestCompletedV1 = eventSchema(
     output: z.string().optional().describe('Output text, when the agent is allowed to ship it.'),
     userFeedback: UserFeedback.optional(),
     scores: numberRecord().optional().describe('Online evaluator scores by name, e.g. accuracy, hallucination.'),
+    shadow: ShadowRun.optional().describe("role 'shadow' only: the run this event mirrors; requestId and sessionId are the primary's."),
+    shadowsDispatched: z
+      .array(ShadowDispatch)
+      .max(32)
+      .optional()
+      .describe("role 'primary' only: shadow runs started for this request; one that never reports counts as a shadow failure."),
   }),
 );
 
