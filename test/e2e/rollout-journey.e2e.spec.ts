@@ -204,8 +204,12 @@ describe('rollout journey: SDK routing + metrics-aggregator + rollout-controller
       expect(weightOf(decisions[decisions.length - 1]!, 'v1')).toBe(1);
       const deadline = Date.now() + 10_000;
       while (rolledBackAt === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      // The rollback reached the SDK: the subscribed instance saw v2 drain, and routes a new session to v1.
+      // The rollback reached the SDK: the subscribed instance saw v2 drain, and once the new weights are in force
+      // (decided time + the propagation allowance, the same instant on every instance) routes a new session to v1.
       expect(rolledBackAt).toBeDefined();
+      const epochs = instances[1]!.routingTable()!.decision.table.epochs;
+      const inForceAt = Date.parse(epochs[epochs.length - 1]!.effectiveAt);
+      await new Promise((r) => setTimeout(r, Math.max(0, inForceAt - Date.now() + 10)));
       expect(instances[1]!.route({ sessionId: uniqueName('after-rollback'), tenant: 'acme', feature: 'chat' }).versionId).toBe('v1');
     } finally {
       await stop();
