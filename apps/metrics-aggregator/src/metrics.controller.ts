@@ -21,7 +21,7 @@ export class MetricsController {
   async agentMetrics(@Param('agent') agent: string, @Query('window') window = '1m', @Query('environment') environment = 'production') {
     const spanMs = window === 'last' ? this.settings.windowMs : WINDOWS[window];
     if (spanMs === undefined) {
-      throw new BadRequestException({ statusCode: 400, message: 'Invalid query', errors: [{ field: 'window', reason: `must be one of last, ${Object.keys(WINDOWS).join(', ')}` }] });
+      throw new BadRequestException({ statusCode: 400, error: 'Bad Request', code: 'INVALID_QUERY', message: 'Invalid query', errors: [{ field: 'window', reason: `must be one of last, ${Object.keys(WINDOWS).join(', ')}` }] });
     }
     const watermarks = await this.store.watermarks();
     const through = Math.min(...watermarks.map((w) => w.watermarkMs ?? -Infinity));

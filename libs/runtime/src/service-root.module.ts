@@ -18,9 +18,14 @@ export interface ServiceDefinition {
   kafkaConsumer?: KafkaConsumerTuning;
   /** Media types the service takes as a write's body (default: application/json); anything else is 415. */
   requestMediaTypes?: readonly string[];
+  /** Largest request body taken, in bytes (default DEFAULT_MAX_BODY_BYTES); larger is 413. Documented in the service's OpenAPI. */
+  maxBodyBytes?: number;
   /** Adjusts the HTTP app before it starts (e.g. body parsers with larger limits or other media types). */
   configureApp?: (app: INestApplication) => void;
 }
+
+/** Largest JSON body a service takes unless its definition says otherwise: 1 MiB, a Kafka message (what a command may become). */
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
 // Probes must answer without a token.
 Public()(HealthController);

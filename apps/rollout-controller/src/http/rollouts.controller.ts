@@ -104,7 +104,7 @@ export class RolloutsController {
     if (action === 'eval-results') return this.evalResults(agent, body, actor);
     const spec = ACTIONS[action as SimpleAction];
     if (!spec)
-      throw new NotFoundException({ statusCode: 404, error: 'Not Found', message: `unknown action ${action}`, errors: [{ field: 'action', reason: `must be one of ${[...Object.keys(ACTIONS), 'external-gates', 'eval-results'].join(', ')}` }] });
+      throw new NotFoundException({ statusCode: 404, error: 'Not Found', code: 'UNKNOWN_ACTION', message: `unknown action ${action}`, errors: [{ field: 'action', reason: `must be one of ${[...Object.keys(ACTIONS), 'external-gates', 'eval-results'].join(', ')}` }] });
     const { commandId, reason } = parseBody(spec.schema, body);
     const command = { type: spec.type, data: reason === undefined ? {} : { reason }, metadata: this.metadata(actor, commandId) } as RolloutCommand;
     return this.execute(agent, command, parseIfMatch(ifMatch), reply);

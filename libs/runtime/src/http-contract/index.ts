@@ -1,0 +1,2 @@
+export * from './error-shape';
+export * from './http-error.filter';
