@@ -9,3 +9,4 @@ export * from './retry-later.filter';
 export * from './storable-input.pipe';
 export * from './write-body.guard';
 export * from './http-contract';
+export * from './service-info.controller';

@@ -52,11 +52,11 @@ export function toHttpError(error: unknown): unknown {
   }
 }
 
-/** `If-Match: "12"` or `12` → 12n; 400 when it is not a stream version. */
+/** `If-Match: "12"` or `12` → 12n; `*` → no condition (any version); 400 when it is not a stream version. */
 export function parseIfMatch(header: string | undefined): bigint | undefined {
-  if (header === undefined || header === '') return undefined;
+  if (header === undefined || header === '' || header.trim() === '*') return undefined;
   const raw = header.replace(/^W\//, '').replace(/"/g, '').trim();
-  if (!/^\d+$/.test(raw))
-    throw new BadRequestException({ statusCode: 400, error: 'Bad Request', code: 'INVALID_HEADER', message: 'Invalid header', errors: [{ field: 'If-Match', reason: 'must be the rollout version (an integer) returned as ETag' }] });
+  if (!/^\d{1,19}$/.test(raw))
+    throw new BadRequestException({ statusCode: 400, error: 'Bad Request', code: 'INVALID_HEADER', message: 'Invalid header', errors: [{ field: 'If-Match', reason: 'must be the rollout version (an integer) returned as ETag, or *' }] });
   return BigInt(raw);
 }

@@ -19,7 +19,7 @@ export const ErrorResponseSchema = z
     message: z.string().describe('What went wrong, for people.'),
     errors: z.array(FieldErrorSchema).describe('One entry per offending field; empty when no single field is at fault.'),
   })
-  .meta({ id: 'ErrorResponse', title: 'ErrorResponse' });
+  .meta({ title: 'ErrorResponse' });
 
 export type FieldError = z.infer<typeof FieldErrorSchema>;
 export type ErrorResponse = z.infer<typeof ErrorResponseSchema>;
