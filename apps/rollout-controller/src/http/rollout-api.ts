@@ -30,7 +30,7 @@ const CommandResultSchema = z.object({
   version,
   applied: z.boolean().describe('false when this commandId was already applied (nothing changed).'),
   events: z.array(z.looseObject({ type: z.string(), data: z.unknown() })),
-  rollout: z.looseObject({ rolloutId: z.string(), status: z.string(), stageIndex: z.int(), stage: z.string().optional() }).optional(),
+  rollout: z.looseObject({ rolloutId: z.string(), status: z.string(), stageIndex: z.int(), stage: z.string().optional() }).nullable().describe('The rollout after the command; null when the agent has none yet.'),
   routingRevision: z.int().min(0),
 });
 

@@ -177,7 +177,7 @@ export class RolloutsController {
       version: result.version.toString(),
       applied: result.events.length > 0,
       events: result.events.map((e) => ({ type: e.type, data: e.data })),
-      rollout: result.state.rollout && { rolloutId: result.state.rollout.rolloutId, status: result.state.rollout.status, stageIndex: result.state.rollout.stageIndex, stage: result.state.rollout.stages[result.state.rollout.stageIndex]?.name },
+      rollout: result.state.rollout === null ? null : { rolloutId: result.state.rollout.rolloutId, status: result.state.rollout.status, stageIndex: result.state.rollout.stageIndex, stage: result.state.rollout.stages[result.state.rollout.stageIndex]?.name },
       routingRevision: result.state.routing.revision,
     };
   }
