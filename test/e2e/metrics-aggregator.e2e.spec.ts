@@ -8,7 +8,7 @@ const adminUrl = () => process.env.IRIS_ADMIN_DATABASE_URL!;
 
 /** A counter of the aggregator's own /metrics (Prometheus text). */
 async function counterOf(port: number, name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const text = await (await fetch(`http://127.0.0.1:${port}/v1/metrics`)).text();
   const match = new RegExp(`^${name} (\\d+)$`, 'm').exec(text);
   return match ? Number(match[1]) : 0;
 }
@@ -104,15 +104,15 @@ describe('metrics-aggregator on real Kafka and PostgreSQL', () => {
         expect(snapshots.total(version, 'costUsd')).toBeCloseTo(expected[version].costUsd, 6);
       }
       // The same figures over HTTP, and the aggregator's own health in Prometheus format.
-      const response = await fetch(`http://127.0.0.1:${lastPort}/agents/${agent}/metrics?window=15m`, { headers: { authorization: 'Bearer viewer-token-0123456789' } });
+      const response = await fetch(`http://127.0.0.1:${lastPort}/v1/agents/${agent}/metrics?window=15m`, { headers: { authorization: 'Bearer viewer-token-0123456789' } });
       const body = (await response.json()) as { versions: Array<{ key: { versionId: string; role: string }; figures: { requests: number; errorRate: number } }> };
       const primary = (versionId: string) => body.versions.find((v) => v.key.versionId === versionId && v.key.role === 'primary')!.figures;
       expect(primary('v1').requests).toBe(expected.v1.requests);
       expect(primary('v2').errorRate).toBeCloseTo(expected.v2.errors / expected.v2.requests, 10);
-      const badWindow = await fetch(`http://127.0.0.1:${lastPort}/agents/${agent}/metrics?window=2h`, { headers: { authorization: 'Bearer viewer-token-0123456789' } });
+      const badWindow = await fetch(`http://127.0.0.1:${lastPort}/v1/agents/${agent}/metrics?window=2h`, { headers: { authorization: 'Bearer viewer-token-0123456789' } });
       expect(badWindow.status).toBe(400);
       expect(JSON.stringify(await badWindow.json())).toContain('window');
-      const prometheus = await (await fetch(`http://127.0.0.1:${lastPort}/metrics`)).text();
+      const prometheus = await (await fetch(`http://127.0.0.1:${lastPort}/v1/metrics`)).text();
       expect(prometheus).toMatch(/iris_aggregator_events_applied_total \d+/);
       expect(prometheus).toMatch(/iris_aggregator_dead_lettered_total [1-9]/);
       expect(Number(/iris_aggregator_duplicate_events_total (\d+)/.exec(prometheus)![1]) + Number(/iris_aggregator_late_events_total (\d+)/.exec(prometheus)![1])).toBeGreaterThanOrEqual(500);

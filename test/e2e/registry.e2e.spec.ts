@@ -188,7 +188,7 @@ describe('registry on real Kafka and PostgreSQL', () => {
     expect(tooSmall.body.reasons).toContain('major: tool `search_kb` removed');
     const invalid = await call(a, 'POST', versions, { body: { code: { ref: 'main' }, model: { provider: 'openai' }, prompt: {}, policies: { maxSteps: 0 }, surprise: 1 } });
     expect(invalid.status).toBe(400);
-    expect(invalid.body.issues.map((i: { path: string }) => i.path)).toEqual(
+    expect(invalid.body.errors.map((e: { field: string }) => e.field)).toEqual(
       expect.arrayContaining(['code.ref', 'model.name', 'prompt.system', 'policies.maxSteps', 'policies.allowedTools', 'surprise']),
     );
     // What PostgreSQL cannot store, and nesting no validator should recurse into: 400 naming the field, nothing registered.

@@ -1,4 +1,5 @@
 import { MetricsAggregatorModule } from './metrics-aggregator.module';
+import { METRICS_API } from './metrics-api';
 import type { ServiceDefinition } from '@iris/runtime';
 
 import { MetricsAggregatorTables1763900000000 } from './migrations/1763900000000-metrics-aggregator-tables';
@@ -14,4 +15,5 @@ export const MetricsAggregatorService: ServiceDefinition = {
   module: MetricsAggregatorModule,
   migrations: [MetricsAggregatorTables1763900000000],
   kafkaConsumer: METRICS_AGGREGATOR_KAFKA_CONSUMER,
+  api: METRICS_API,
 };

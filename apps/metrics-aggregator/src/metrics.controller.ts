@@ -1,12 +1,15 @@
-import { BadRequestException, Controller, Get, Header, Inject, Param, Query } from '@nestjs/common';
+import type { z } from 'zod';
+import { Controller, Get, Header, Inject, Param, Query } from '@nestjs/common';
 import { Public } from '@iris/auth';
+import { SchemaParam } from '@iris/runtime';
 import { mergeClosedWindows } from './aggregation';
+import { AgentParam, EnvironmentQuery, WindowQuery } from './metrics-api';
 import { AggregatorMetrics } from './aggregator-metrics';
 import { PartitionStore } from './partition-store';
 import { METRICS_AGGREGATOR_SETTINGS } from './tokens';
 import type { AggregatorSettings } from './aggregator-settings';
 
-const WINDOWS: Record<string, number> = { '1m': 60_000, '5m': 5 * 60_000, '15m': 15 * 60_000 };
+const WINDOWS: Record<Exclude<z.output<typeof WindowQuery>, 'last'>, number> = { '1m': 60_000, '5m': 5 * 60_000, '15m': 15 * 60_000 };
 
 /** Current per-version figures of an agent over the last closed windows. */
 @Controller()
@@ -17,12 +20,14 @@ export class MetricsController {
     @Inject(METRICS_AGGREGATOR_SETTINGS) private readonly settings: AggregatorSettings,
   ) {}
 
-  @Get('agents/:agent/metrics')
-  async agentMetrics(@Param('agent') agent: string, @Query('window') window = '1m', @Query('environment') environment = 'production') {
+  /** `/agents/:agent/metrics` is the path before `/v1`, kept as an alias for a release. */
+  @Get(['v1/agents/:agent/metrics', 'agents/:agent/metrics'])
+  async agentMetrics(
+    @Param('agent', new SchemaParam('agent', AgentParam)) agent: string,
+    @Query('window', new SchemaParam('window', WindowQuery)) window: z.output<typeof WindowQuery>,
+    @Query('environment', new SchemaParam('environment', EnvironmentQuery)) environment: string,
+  ) {
     const spanMs = window === 'last' ? this.settings.windowMs : WINDOWS[window];
-    if (spanMs === undefined) {
-      throw new BadRequestException({ statusCode: 400, message: 'Invalid query', errors: [{ field: 'window', reason: `must be one of last, ${Object.keys(WINDOWS).join(', ')}` }] });
-    }
     const watermarks = await this.store.watermarks();
     const through = Math.min(...watermarks.map((w) => w.watermarkMs ?? -Infinity));
     if (!Number.isFinite(through)) return { agent, environment, window, fromMs: null, toMs: null, versions: [], tenants: [] };
@@ -35,7 +40,8 @@ export class MetricsController {
     return { agent, environment, window, fromMs, toMs, versions: merged.versions.filter(mine), tenants: merged.tenants.filter(mine) };
   }
 
-  @Get('metrics')
+  /** `/metrics` is the path before `/v1`, kept as an alias for a release. */
+  @Get(['v1/metrics', 'metrics'])
   @Public()
   @Header('content-type', 'text/plain; version=0.0.4')
   prometheus(): string {

@@ -5,7 +5,6 @@ import type { MessageBus } from '@iris/messaging';
 import { JsonLogger } from '@iris/observability';
 import { EVENT_STORE, IRIS_CONFIG, MESSAGE_BUS } from '@iris/runtime';
 import { ControllerSettings, controllerSettingsOf } from './controller-settings';
-import { OpenApiController } from './http/openapi';
 import { RolloutsController } from './http/rollouts.controller';
 import { KillFollower } from './kill-follower';
 import { RolloutAutomation } from './rollout-automation';
@@ -18,7 +17,7 @@ import { VersionCatalog } from './version-catalog';
 
 /** Rollout aggregates in the event log, the rollout API, and the automation fed by metrics snapshots. */
 @Module({
-  controllers: [RolloutsController, OpenApiController],
+  controllers: [RolloutsController],
   providers: [
     { provide: CONTROLLER_SETTINGS, inject: [IRIS_CONFIG], useFactory: controllerSettingsOf },
     {

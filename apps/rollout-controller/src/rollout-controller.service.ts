@@ -1,4 +1,5 @@
+import { ROLLOUT_API } from './http/rollout-api';
 import { RolloutControllerModule } from './rollout-controller.module';
 import type { ServiceDefinition } from '@iris/runtime';
 
-export const RolloutControllerService: ServiceDefinition = { name: 'rollout-controller', module: RolloutControllerModule };
+export const RolloutControllerService: ServiceDefinition = { name: 'rollout-controller', module: RolloutControllerModule, api: ROLLOUT_API };

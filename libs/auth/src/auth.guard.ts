@@ -37,8 +37,8 @@ export class BearerAuthGuard implements CanActivate {
       request.actor = actor;
       return true;
     } catch (error) {
-      if (error instanceof UnauthenticatedError) throw new UnauthorizedException({ statusCode: 401, error: 'Unauthorized', message: error.message });
-      if (error instanceof ForbiddenRoleError) throw new ForbiddenException({ statusCode: 403, error: 'Forbidden', message: error.message });
+      if (error instanceof UnauthenticatedError) throw new UnauthorizedException({ statusCode: 401, error: 'Unauthorized', code: error.code, message: error.message, errors: [{ field: 'Authorization', reason: error.message }] });
+      if (error instanceof ForbiddenRoleError) throw new ForbiddenException({ statusCode: 403, error: 'Forbidden', code: error.code, message: error.message, errors: [] });
       throw error;
     }
   }

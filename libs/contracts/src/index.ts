@@ -28,3 +28,4 @@ export * from './events/shadow';
 export * from './topics';
 export { EXAMPLES, exampleOf } from './examples';
 export { buildAsyncApiDocument, renderAsyncApiYaml, messageId, ASYNCAPI_PATH } from './asyncapi';
+export { AGENT_NAME_PATTERN, agentName, identifier, slug } from './primitives';

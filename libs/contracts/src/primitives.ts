@@ -27,3 +27,11 @@ export const fraction = () => z.number().min(0).max(1);
 
 /** Open-ended map of named finite numbers (metrics, evaluator scores). */
 export const numberRecord = () => z.record(z.string().min(1).max(128), z.number());
+
+/**
+ * Agent names, one definition for the registry, the HTTP paths of every service and the OpenAPI documents: a lowercase
+ * slug of 1-128 characters (a-z, 0-9, ".", "_", "-"), starting and ending with a letter or digit.
+ */
+export const AGENT_NAME_PATTERN = /^[a-z0-9](?:[a-z0-9._-]{0,126}[a-z0-9])?$/;
+export const agentName = () =>
+  z.string().min(1).max(128).regex(AGENT_NAME_PATTERN, { error: 'must be a lowercase slug of 1-128 characters (a-z, 0-9, ".", "_", "-")' }).describe('Agent name: a lowercase slug of 1-128 characters (a-z, 0-9, ".", "_", "-").');

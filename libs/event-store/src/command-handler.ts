@@ -64,7 +64,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * the version read. When another writer appended in between (ConcurrencyError) it waits a jittered moment and
  * decides again on the fresh state; any other error — the decider's refusals included — goes to the caller as
  * it is. A command pinned to a version (`expectedVersion`) is never retried. When the attempts run out it
- * throws ConcurrencyRetriesExhaustedError (a ConcurrencyError: the runtime's RetryLaterFilter answers 503).
+ * throws ConcurrencyRetriesExhaustedError (a ConcurrencyError: the runtime's HttpErrorFilter answers 503).
  */
 export class CommandHandler<State> {
   private readonly cache = new Map<string, StreamState<State>>();

@@ -8,3 +8,5 @@ export * from './event-log-publisher';
 export * from './retry-later.filter';
 export * from './storable-input.pipe';
 export * from './write-body.guard';
+export * from './http-contract';
+export * from './service-info.controller';

@@ -1,6 +1,4 @@
-import { ArgumentsHost, Catch, HttpException, HttpStatus } from '@nestjs/common';
-import { BaseExceptionFilter } from '@nestjs/core';
-import type { Response } from 'express';
+import { HttpException, HttpStatus } from '@nestjs/common';
 import { ConcurrencyError } from '@iris/event-store';
 import { errorReason, isRetriableError } from '@iris/messaging';
 
@@ -31,14 +29,3 @@ export function toRetryLater(error: unknown): RetryLaterException | undefined {
   return undefined;
 }
 
-/** Global filter (every service): answers RetryLater failures 503 with `Retry-After`; everything else as Nest does. */
-@Catch()
-export class RetryLaterFilter extends BaseExceptionFilter {
-  override catch(exception: unknown, host: ArgumentsHost): void {
-    const retryLater = host.getType() === 'http' ? toRetryLater(exception) : undefined;
-    if (!retryLater) return super.catch(exception, host);
-    const response = host.switchToHttp().getResponse<Response>();
-    response.setHeader('Retry-After', String(retryLater.retryAfterSeconds));
-    response.status(HttpStatus.SERVICE_UNAVAILABLE).json(retryLater.getResponse());
-  }
-}

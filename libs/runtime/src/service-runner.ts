@@ -1,12 +1,13 @@
 import { INestApplication } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, IrisConfig, loadConfig, redactConfig } from '@iris/config';
 import { JsonLogger } from '@iris/observability';
 import { createInfrastructure, Infrastructure } from './infrastructure';
-import { RetryLaterFilter } from './retry-later.filter';
+import { bodyParserErrors, HttpErrorFilter } from './http-contract';
 import { StorableInputPipe } from './storable-input.pipe';
 import { writeBodyGuard } from './write-body.guard';
-import { ServiceDefinition, ServiceRootModule } from './service-root.module';
+import { DEFAULT_MAX_BODY_BYTES, ServiceDefinition, ServiceRootModule } from './service-root.module';
 
 /** Creates and starts one service's HTTP app on the given infrastructure; returns the listening app. */
 export async function startService(definition: ServiceDefinition, config: IrisConfig, infrastructure: Infrastructure, logger: JsonLogger): Promise<INestApplication> {
@@ -14,10 +15,13 @@ export async function startService(definition: ServiceDefinition, config: IrisCo
     logger,
     bufferLogs: false,
   });
-  app.useGlobalFilters(new RetryLaterFilter(app.getHttpAdapter()));
+  app.useGlobalFilters(new HttpErrorFilter());
   app.useGlobalPipes(new StorableInputPipe());
   app.use(writeBodyGuard(definition.requestMediaTypes)); // before the body parsers: a body of another media type is never read
+  // The JSON limit is the one the service documents (413 above it); parser failures get the one error shape.
+  (app as NestExpressApplication).useBodyParser('json', { limit: definition.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES });
   definition.configureApp?.(app);
+  app.use(bodyParserErrors());
   await app.listen(config.port, config.host);
   return app;
 }

@@ -44,8 +44,8 @@ export class RegistryClient {
 
 /** One line saying why the registry refused a request: status, code, message, field issues. */
 export function describeRefusal(response: ApiResponse): string {
-  const body = response.body as { code?: string; message?: string; issues?: Array<{ path: string; message: string }> } | string;
+  const body = response.body as { code?: string; message?: string; errors?: Array<{ field: string; reason: string }> } | string;
   if (typeof body !== 'object' || body === null) return `${response.status} ${String(body).slice(0, 200)}`;
-  const issues = body.issues?.length ? ` [${body.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}]` : '';
+  const issues = body.errors?.length ? ` [${body.errors.map((e) => `${e.field}: ${e.reason}`).join('; ')}]` : '';
   return `${response.status}${body.code ? ` ${body.code}` : ''}: ${body.message ?? ''}${issues}`;
 }

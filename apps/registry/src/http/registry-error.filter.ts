@@ -36,12 +36,14 @@ const REASON_PHRASES: Partial<Record<HttpStatus, string>> = {
   [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: 'Unsupported Media Type',
 };
 
-/** `{ statusCode, error, code, message, issues?, reasons?, conflictingVersion? }`. */
+/** The one error shape: `{ statusCode, error, code, message, errors: [{ field, reason }], reasons?, conflictingVersion? }`. */
 @Catch(RegistryError)
 export class RegistryErrorFilter implements ExceptionFilter<RegistryError> {
   catch(error: RegistryError, host: ArgumentsHost): void {
     const status = httpStatusOf(error.code);
     const response = host.switchToHttp().getResponse<Response>();
-    response.status(status).json({ statusCode: status, error: REASON_PHRASES[status], code: error.code, message: error.message, ...error.details });
+    const { issues = [], ...details } = error.details;
+    const errors = issues.map((issue) => ({ field: issue.path, reason: issue.message }));
+    response.status(status).json({ ...details, statusCode: status, error: REASON_PHRASES[status], code: error.code, message: error.message, errors });
   }
 }

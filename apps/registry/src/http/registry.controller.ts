@@ -1,11 +1,13 @@
 import { Body, Controller, Get, Headers, Inject, Param, Post, Query, Res, UseFilters } from '@nestjs/common';
 import type { Response } from 'express';
 import { Actor, CurrentActor, RequireRole } from '@iris/auth';
+import { SchemaParam } from '@iris/runtime';
 import { diffVersions, requiredBump } from '../domain';
 import { RegistryReadModel } from '../read-model';
 import { parseRegistration, RegistryError, renderVersionYaml, type RegisteredVersion } from '../registration';
 import { VersionRegistrar } from '../version-registrar';
 import { RegistryErrorFilter } from './registry-error.filter';
+import { AgentParam, RefParam } from './registry-api';
 import { registrationInput } from './request-body';
 import { registrationView, versionDetail, versionSummary } from './views';
 
@@ -46,7 +48,7 @@ export class RegistryController {
   }
 
   @Get(':agent/versions')
-  listVersions(@Param('agent') agent: string) {
+  listVersions(@Param('agent', new SchemaParam('agent', AgentParam)) agent: string) {
     const state = this.readModel.agent(agent);
     if (!state) throw new RegistryError('AGENT_NOT_FOUND', `no versions of agent ${agent} are registered`);
     return { agent, versions: state.versions.map((v) => versionSummary(v, this.readModel.statusOf(agent, v.versionId))) };
@@ -54,13 +56,13 @@ export class RegistryController {
 
   /** `ref`: version id, label or `latest`. */
   @Get(':agent/versions/:ref')
-  getVersion(@Param('agent') agent: string, @Param('ref') ref: string) {
+  getVersion(@Param('agent', new SchemaParam('agent', AgentParam)) agent: string, @Param('ref', new SchemaParam('ref', RefParam)) ref: string) {
     const version = this.find(agent, ref);
     return versionDetail(version, this.readModel.statusOf(agent, version.versionId));
   }
 
   @Get(':agent/versions/:ref/yaml')
-  yaml(@Param('agent') agent: string, @Param('ref') ref: string, @Res({ passthrough: true }) response: Response): string {
+  yaml(@Param('agent', new SchemaParam('agent', AgentParam)) agent: string, @Param('ref', new SchemaParam('ref', RefParam)) ref: string, @Res({ passthrough: true }) response: Response): string {
     const version = this.find(agent, ref);
     response.type('application/yaml; charset=utf-8');
     return renderVersionYaml(version);
@@ -68,7 +70,7 @@ export class RegistryController {
 
   /** Layer-by-layer diff from `a` to `b`, with the bump it would require. */
   @Get(':agent/versions/:a/diff/:b')
-  diff(@Param('agent') agent: string, @Param('a') a: string, @Param('b') b: string) {
+  diff(@Param('agent', new SchemaParam('agent', AgentParam)) agent: string, @Param('a', new SchemaParam('a', RefParam)) a: string, @Param('b', new SchemaParam('b', RefParam)) b: string) {
     const [from, to] = [this.find(agent, a), this.find(agent, b)];
     const diff = diffVersions(from.spec, to.spec);
     return {

@@ -29,7 +29,7 @@ export interface RegisteredVersion {
 }
 
 /** Agents are named by a lowercase slug (used in stream ids, URLs and `agents/<agent>/` directories). */
-export const AGENT_NAME_PATTERN = /^[a-z0-9](?:[a-z0-9._-]{0,126}[a-z0-9])?$/;
+export { AGENT_NAME_PATTERN } from '@iris/contracts';
 
 /** The event-store stream holding an agent's registrations. */
 export const AGENT_STREAM_PREFIX = 'registry-agent-';

@@ -16,7 +16,7 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.outp
   const result = schema.safeParse(body ?? {}, { error: contractErrorMessage });
   if (result.success) return result.data;
   const errors = toContractIssues(result.error.issues).map((issue) => ({ field: issue.path, reason: issue.message }));
-  throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: 'Invalid request body', errors });
+  throw new BadRequestException({ statusCode: 400, error: 'Bad Request', code: 'INVALID_BODY', message: 'Invalid request body', errors });
 }
 
 /**
@@ -52,11 +52,11 @@ export function toHttpError(error: unknown): unknown {
   }
 }
 
-/** `If-Match: "12"` or `12` → 12n; 400 when it is not a stream version. */
+/** `If-Match: "12"` or `12` → 12n; `*` → no condition (any version); 400 when it is not a stream version. */
 export function parseIfMatch(header: string | undefined): bigint | undefined {
-  if (header === undefined || header === '') return undefined;
+  if (header === undefined || header === '' || header.trim() === '*') return undefined;
   const raw = header.replace(/^W\//, '').replace(/"/g, '').trim();
-  if (!/^\d+$/.test(raw))
-    throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: 'Invalid header', errors: [{ field: 'If-Match', reason: 'must be the rollout version (an integer) returned as ETag' }] });
+  if (!/^\d{1,19}$/.test(raw))
+    throw new BadRequestException({ statusCode: 400, error: 'Bad Request', code: 'INVALID_HEADER', message: 'Invalid header', errors: [{ field: 'If-Match', reason: 'must be the rollout version (an integer) returned as ETag, or *' }] });
   return BigInt(raw);
 }

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Body, Controller, Get, Headers, HttpCode, Inject, NotFoundException, Param, Post, Put, Res } from '@nestjs/common';
 import { Actor, CurrentActor, RequireRole } from '@iris/auth';
 import type { IrisConfig } from '@iris/config';
-import { IRIS_CONFIG } from '@iris/runtime';
+import { IRIS_CONFIG, SchemaParam } from '@iris/runtime';
+import { AgentParam } from './rollout-api';
 import type { z } from 'zod';
 import { isInProgress, NoActiveRolloutError, resultsFromEvalMetrics, type RolloutCommand } from '../domain';
 import { RolloutCommandHandler } from '../rollout-command-handler';
@@ -48,14 +49,14 @@ export class RolloutsController {
   ) {}
 
   @Get('rollout')
-  async state(@Param('agent') agent: string, @Res({ passthrough: true }) reply: ReplyLike) {
+  async state(@Param('agent', new SchemaParam('agent', AgentParam)) agent: string, @Res({ passthrough: true }) reply: ReplyLike) {
     const { state, version } = await this.handler.load(agent);
     reply.header('ETag', `"${version}"`);
     return {
       agent,
       environment: this.config.environment,
       version: version.toString(),
-      rollout: state.rollout,
+      rollout: state.rollout ?? null,
       fleet: state.fleet.map((v) => ({ ...v, label: this.catalog.get(agent, v.versionId)?.label })),
       targeting: state.targeting,
       fleetPolicy: state.fleetPolicy,
@@ -64,12 +65,12 @@ export class RolloutsController {
   }
 
   @Get('rollout/history')
-  async history(@Param('agent') agent: string) {
+  async history(@Param('agent', new SchemaParam('agent', AgentParam)) agent: string) {
     return { agent, environment: this.config.environment, events: await this.handler.history(agent) };
   }
 
   @Get('routing')
-  async routing(@Param('agent') agent: string) {
+  async routing(@Param('agent', new SchemaParam('agent', AgentParam)) agent: string) {
     const { state } = await this.handler.load(agent);
     const table = state.routing.table;
     return { agent, environment: this.config.environment, revision: state.routing.revision, table: table && publishedTable(table, agent, this.catalog) };
@@ -78,7 +79,7 @@ export class RolloutsController {
   @Post('rollouts')
   @RequireRole('operator')
   async start(
-    @Param('agent') agent: string,
+    @Param('agent', new SchemaParam('agent', AgentParam)) agent: string,
     @Body() body: unknown,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentActor() actor: Actor,
@@ -93,7 +94,7 @@ export class RolloutsController {
   @HttpCode(200)
   @RequireRole('operator')
   async act(
-    @Param('agent') agent: string,
+    @Param('agent', new SchemaParam('agent', AgentParam)) agent: string,
     @Param('action') action: string,
     @Body() body: unknown,
     @Headers('if-match') ifMatch: string | undefined,
@@ -104,7 +105,7 @@ export class RolloutsController {
     if (action === 'eval-results') return this.evalResults(agent, body, actor);
     const spec = ACTIONS[action as SimpleAction];
     if (!spec)
-      throw new NotFoundException({ statusCode: 404, error: 'Not Found', message: `unknown action ${action}`, errors: [{ field: 'action', reason: `must be one of ${[...Object.keys(ACTIONS), 'external-gates', 'eval-results'].join(', ')}` }] });
+      throw new NotFoundException({ statusCode: 404, error: 'Not Found', code: 'UNKNOWN_ACTION', message: `unknown action ${action}`, errors: [{ field: 'action', reason: `must be one of ${[...Object.keys(ACTIONS), 'external-gates', 'eval-results'].join(', ')}` }] });
     const { commandId, reason } = parseBody(spec.schema, body);
     const command = { type: spec.type, data: reason === undefined ? {} : { reason }, metadata: this.metadata(actor, commandId) } as RolloutCommand;
     return this.execute(agent, command, parseIfMatch(ifMatch), reply);
@@ -113,7 +114,7 @@ export class RolloutsController {
   @Put('targeting')
   @RequireRole('operator')
   async targeting(
-    @Param('agent') agent: string,
+    @Param('agent', new SchemaParam('agent', AgentParam)) agent: string,
     @Body() body: unknown,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentActor() actor: Actor,
@@ -127,7 +128,7 @@ export class RolloutsController {
   @Put('fleet-policy')
   @RequireRole('operator')
   async fleetPolicy(
-    @Param('agent') agent: string,
+    @Param('agent', new SchemaParam('agent', AgentParam)) agent: string,
     @Body() body: unknown,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentActor() actor: Actor,
@@ -176,7 +177,7 @@ export class RolloutsController {
       version: result.version.toString(),
       applied: result.events.length > 0,
       events: result.events.map((e) => ({ type: e.type, data: e.data })),
-      rollout: result.state.rollout && { rolloutId: result.state.rollout.rolloutId, status: result.state.rollout.status, stageIndex: result.state.rollout.stageIndex, stage: result.state.rollout.stages[result.state.rollout.stageIndex]?.name },
+      rollout: result.state.rollout === null ? null : { rolloutId: result.state.rollout.rolloutId, status: result.state.rollout.status, stageIndex: result.state.rollout.stageIndex, stage: result.state.rollout.stages[result.state.rollout.stageIndex]?.name },
       routingRevision: result.state.routing.revision,
     };
   }

@@ -20,7 +20,7 @@ export function parseStartRollout(body: unknown): { commandId?: string; data: St
 /** quality_gates.yaml (text or parsed) → external gate specs; 400 naming each offending field (`qualityGates.gates[2].min_pass_rate`). */
 function qualityGateSpecs(file: string | Record<string, unknown>) {
   const invalid = (reason: string, errors = [{ field: 'qualityGates', reason }]) =>
-    new BadRequestException({ statusCode: 400, error: 'Bad Request', message: 'Invalid request body', errors });
+    new BadRequestException({ statusCode: 400, error: 'Bad Request', code: 'INVALID_BODY', message: 'Invalid request body', errors });
   let parsed: unknown = file;
   if (typeof file === 'string') {
     try {
