@@ -67,7 +67,9 @@ export class KillSwitchModule implements OnApplicationBootstrap, BeforeApplicati
     await this.catalog.follow(this.bus, this.logger, endOffsets);
     await this.routing.follow(this.bus, this.logger, endOffsets);
     // Ready once the registry and the routing tables are read: until then a kill's 404 / 409 checks are incomplete.
-    this.readiness.push({
+    // Not in embedded mode: there every service of the process shares one list of checks, and the in-process bus
+    // hands the followers everything at once.
+    if (this.config.mode === 'kafka') this.readiness.push({
       name: 'kill-switch-followers',
       check: async () => {
         if (!this.catalog.caughtUp) throw new Error(`still reading ${TOPICS.registry.name}`);
