@@ -38,8 +38,9 @@ export interface KillPropagationBenchResult {
   speedupP50: number;
   /** The kill API's own answer time (request → 2xx). */
   apiMs: Distribution;
-  /** The slowest instance of each kill, in kill order (to see outliers). */
+  /** The slowest and the fastest instance of each kill, in kill order (to see outliers, and whether all instances had them). */
   slowestPerKillMs: number[];
+  fastestPerKillMs: number[];
 }
 
 const ROOT = join(__dirname, '..', '..');
@@ -156,11 +157,13 @@ export async function runKillPropagationBench(options: { brokers: string; adminD
 
     const perInstance: number[] = [];
     const slowest: number[] = [];
+    const fastest: number[] = [];
     const polling: number[] = [];
     for (const [killId, at] of acknowledged) {
       const times = applied.get(killId)!.map((t) => t - at);
       perInstance.push(...times);
       slowest.push(Math.max(...times));
+      fastest.push(Math.min(...times));
       polling.push(seenByPoll.get(killId)! - at);
     }
     const sdk = distribution(perInstance);
@@ -174,6 +177,7 @@ export async function runKillPropagationBench(options: { brokers: string; adminD
       speedupP50: round(polled.p50Ms / sdk.p50Ms),
       apiMs: distribution(apiMs),
       slowestPerKillMs: slowest.map(round),
+      fastestPerKillMs: fastest.map(round),
     };
   } finally {
     clearTimeout(poller);

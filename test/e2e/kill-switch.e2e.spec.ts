@@ -114,8 +114,9 @@ describe('kill switch on real Kafka and PostgreSQL, no rollout controller', () =
     const agent = uniqueName('agent');
     const environment = slug('env');
     await publisher.publish(registered(agent, 'v1', '1.0.0'), registered(agent, 'v2', '1.1.0'), registered(agent, 'faq', '0.9.0'), routingTable(agent, environment));
-    const killSwitch = await spawnKillSwitch(databaseUrl, environment);
+    const killSwitch = await spawnKillSwitch(databaseUrl, environment); // ready: the registry and routing topics are read
     running.push(killSwitch.service);
+    expect((await call(killSwitch.base, 'GET', '/health/ready', null)).body.checks['kill-switch-followers']).toEqual({ ok: true });
     const client = await sdk(agent, environment);
     await eventually(() => client.routingTable()?.revision, (r) => r === 3, 'routing table learned');
     return { agent, environment, client, base: killSwitch.base, killSwitch };
@@ -204,7 +205,7 @@ describe('kill switch on real Kafka and PostgreSQL, no rollout controller', () =
 
   it('a kill with a ttl expires: the SDK stops applying it and the service records the expiry', async () => {
     const { agent, client, base } = await setUp();
-    const engaged = await call(base, 'POST', '/v1/kills', OPERATOR_TOKEN, { killId: 'k-short', scope: { agent, versionId: 'v2' }, reason: 'brief', ttlMs: 2_000 });
+    const engaged = await call(base, 'POST', '/v1/kills', OPERATOR_TOKEN, { killId: 'k-short', scope: { agent, versionId: 'v2' }, reason: 'brief', ttlMs: 8_000 });
     expect(engaged.status).toBe(201);
     const expiresAtMs = Date.parse(engaged.body.kill.expiresAt);
     await eventually(() => client.route({ sessionId: sessionOn(client, 'v2', `x${Date.now()}`) }), (d) => d.reason === 'killed', 'short kill applied');

@@ -16,7 +16,8 @@ export class KillAdmission {
 
   /** Before deciding: the agent and version a command names must be known. */
   admit(command: KillSwitchCommand): void {
-    if (!this.requireRegistered) return;
+    // Still reading the registry (just started): a version not seen yet may well exist; a kill is never refused for that.
+    if (!this.requireRegistered || !this.catalog.caughtUp) return;
     const named = command.type === 'EngageKill' ? command.data.scope : command.type === 'SetFallback' ? { agent: command.data.agent, versionId: command.data.versionId ?? undefined } : {};
     if (named.agent === undefined) return;
     const field = command.type === 'EngageKill' ? 'scope' : '';

@@ -1,9 +1,11 @@
 import { BeforeApplicationShutdown, Inject, Module, OnApplicationBootstrap } from '@nestjs/common';
 import type { IrisConfig, KillSwitchSettings } from '@iris/config';
+import { TOPICS } from '@iris/contracts';
 import type { PostgresEventStore } from '@iris/event-store';
 import type { MessageBus } from '@iris/messaging';
-import { JsonLogger } from '@iris/observability';
+import { JsonLogger, READINESS_CHECKS, type ReadinessCheck } from '@iris/observability';
 import { EVENT_STORE, IRIS_CONFIG, MESSAGE_BUS } from '@iris/runtime';
+import { endOffsetsProbe } from './catch-up';
 import { ExpiryTimer } from './expiry-timer';
 import { KillsController } from './http/kills.controller';
 import { OpenApiController } from './http/openapi';
@@ -53,6 +55,7 @@ export class KillSwitchModule implements OnApplicationBootstrap, BeforeApplicati
     @Inject(VersionCatalog) private readonly catalog: VersionCatalog,
     @Inject(RoutingView) private readonly routing: RoutingView,
     @Inject(ExpiryTimer) private readonly expiry: ExpiryTimer,
+    @Inject(READINESS_CHECKS) private readonly readiness: ReadinessCheck[],
     private readonly logger: JsonLogger,
   ) {}
 
@@ -60,8 +63,19 @@ export class KillSwitchModule implements OnApplicationBootstrap, BeforeApplicati
     const started = Date.now();
     const { state, version } = await this.handler.load();
     this.logger.info('kill set rebuilt from the event log', { environment: this.config.environment, revision: state.revision, kills: state.kills.length, events: version.toString(), ms: Date.now() - started });
-    await this.catalog.follow(this.bus, this.logger);
-    await this.routing.follow(this.bus, this.logger);
+    const endOffsets = endOffsetsProbe(this.bus, this.config, this.logger);
+    await this.catalog.follow(this.bus, this.logger, endOffsets);
+    await this.routing.follow(this.bus, this.logger, endOffsets);
+    // Ready once the registry and the routing tables are read: until then a kill's 404 / 409 checks are incomplete.
+    // Not in embedded mode: there every service of the process shares one list of checks, and the in-process bus
+    // hands the followers everything at once.
+    if (this.config.mode === 'kafka') this.readiness.push({
+      name: 'kill-switch-followers',
+      check: async () => {
+        if (!this.catalog.caughtUp) throw new Error(`still reading ${TOPICS.registry.name}`);
+        if (!this.routing.caughtUp) throw new Error(`still reading ${TOPICS.routing.name}`);
+      },
+    });
     const outcome = await ensureTopicHoldsLatest(this.handler, this.bus, this.config, this.logger, this.settings.topicCheckTimeoutMs);
     this.logger.info('kill-switch topic checked', { outcome, revision: state.revision });
     this.expiry.start();

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { decodeFromTopic, TOPICS, type EventOf } from '@iris/contracts';
 import type { MessageBus, Subscription } from '@iris/messaging';
 import type { JsonLogger } from '@iris/observability';
+import type { EndOffsetsProbe } from '@iris/agent-sdk';
+import { CatchUp } from './catch-up';
 import type { AgentRouting } from './domain';
 
 type RoutingDecision = EventOf<'routing.decision'>;
@@ -14,6 +16,11 @@ type RoutingDecision = EventOf<'routing.decision'>;
 export class RoutingView {
   private readonly agents = new Map<string, { revision: number; routing: AgentRouting }>();
   private subscription?: Subscription;
+  private readonly catchUp = new CatchUp(TOPICS.routing.name);
+
+  get caughtUp(): boolean {
+    return this.catchUp.caughtUp;
+  }
 
   constructor(private readonly environment: string) {}
 
@@ -48,14 +55,18 @@ export class RoutingView {
     });
   }
 
-  async follow(bus: MessageBus, logger: JsonLogger, instanceId = randomUUID()): Promise<void> {
+  async follow(bus: MessageBus, logger: JsonLogger, endOffsets?: EndOffsetsProbe, instanceId = randomUUID()): Promise<void> {
+    await this.catchUp.begin(endOffsets, logger);
     this.subscription = await bus.subscribe<RoutingDecision>({
       topic: TOPICS.routing.name,
       groupId: `kill-switch-routing-${instanceId}`,
       fromBeginning: true,
       decode: (message) => decodeFromTopic(TOPICS.routing, message.value),
       handleBatch: async (messages) => {
-        for (const message of messages) this.record(message.value);
+        for (const message of messages) {
+          this.record(message.value);
+          this.catchUp.progress(message.partition, message.offset);
+        }
       },
     });
     logger.info('following the routing tables', { topic: TOPICS.routing.name });

@@ -1,8 +1,8 @@
-import { KillSetSubscriber, embeddedEndOffsets, kafkaEndOffsets, type AgentSdkLogger, type EndOffsetsProbe } from '@iris/agent-sdk';
+import { KillSetSubscriber, type AgentSdkLogger } from '@iris/agent-sdk';
 import type { IrisConfig } from '@iris/config';
-import { EmbeddedMessageBus, type MessageBus } from '@iris/messaging';
+import type { MessageBus } from '@iris/messaging';
 import type { JsonLogger } from '@iris/observability';
-import { kafkaConnection } from '@iris/runtime';
+import { endOffsetsProbe } from './catch-up';
 import type { KillCommandHandler } from './kill-command-handler';
 
 export type TopicCheckOutcome = 'in-step' | 'republished';
@@ -23,7 +23,7 @@ export async function ensureTopicHoldsLatest(
   const { state } = await handler.load();
   if (state.revision === 0) return 'in-step';
   const sdkLogger: AgentSdkLogger = { log: (level, message, fields) => logger.write(level, message, { component: 'topic-check', ...fields }) };
-  const endOffsets: EndOffsetsProbe | undefined = bus instanceof EmbeddedMessageBus ? embeddedEndOffsets(bus) : config.kafka ? kafkaEndOffsets(kafkaConnection(config), sdkLogger) : undefined;
+  const endOffsets = endOffsetsProbe(bus, config, logger);
   const subscriber = new KillSetSubscriber({ bus, environment: config.environment, endOffsets, logger: sdkLogger, groupId: `kill-switch-topic-check-${process.pid}-${Date.now()}` });
   let timer: NodeJS.Timeout | undefined;
   try {

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { decodeFromTopic, TOPICS, type EventOf } from '@iris/contracts';
 import type { MessageBus, Subscription } from '@iris/messaging';
 import type { JsonLogger } from '@iris/observability';
+import type { EndOffsetsProbe } from '@iris/agent-sdk';
+import { CatchUp } from './catch-up';
 
 type Registered = EventOf<'registry.version.registered'>;
 
@@ -13,6 +15,12 @@ type Registered = EventOf<'registry.version.registered'>;
 export class VersionCatalog {
   private readonly versions = new Map<string, Set<string>>();
   private subscription?: Subscription;
+  private readonly catchUp = new CatchUp(TOPICS.registry.name);
+
+  /** Has read every registration the topic held when following began (until then, unknown names are not refused). */
+  get caughtUp(): boolean {
+    return this.catchUp.caughtUp;
+  }
 
   hasAgent(agent: string): boolean {
     return this.versions.has(agent);
@@ -33,14 +41,18 @@ export class VersionCatalog {
     this.versions.set(agent, known);
   }
 
-  async follow(bus: MessageBus, logger: JsonLogger, instanceId = randomUUID()): Promise<void> {
+  async follow(bus: MessageBus, logger: JsonLogger, endOffsets?: EndOffsetsProbe, instanceId = randomUUID()): Promise<void> {
+    await this.catchUp.begin(endOffsets, logger);
     this.subscription = await bus.subscribe<Registered>({
       topic: TOPICS.registry.name,
       groupId: `kill-switch-catalog-${instanceId}`,
       fromBeginning: true,
       decode: (message) => decodeFromTopic(TOPICS.registry, message.value),
       handleBatch: async (messages) => {
-        for (const message of messages) this.record(message.value);
+        for (const message of messages) {
+          this.record(message.value);
+          this.catchUp.progress(message.partition, message.offset);
+        }
       },
     });
     logger.info('following the registry', { topic: TOPICS.registry.name });

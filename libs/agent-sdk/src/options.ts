@@ -2,7 +2,7 @@ import { TOPICS } from '@iris/contracts';
 import type { MessageBus } from '@iris/messaging';
 import { AgentSdkConfigError } from './errors';
 import { AgentSdkLogger, stderrJsonLogger } from './logger';
-import type { EndOffsetsProbe } from './routing/routing-subscriber';
+import type { EndOffsetsProbe } from './compacted-topic-follower';
 import { DEFAULT_MAX_CACHED_SESSIONS } from './routing/session-router';
 import { resolveShadowOptions, type ResolvedShadowOptions, type ShadowOptions } from './shadow/shadow-options';
 

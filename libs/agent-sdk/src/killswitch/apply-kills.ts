@@ -50,8 +50,11 @@ export function applyKills(
       ? { versionId: null, reason: 'killed', killId: kill.killId, revision, shadow: NO_SHADOW }
       : toFallback(fallback, table, revision, kill.killId);
   if (existingSession) {
-    killed.previousVersionId = decision.previousVersionId ?? versionId; // the version the session was on
-    if (kill.kill.onKill === 'terminate') killed.terminated = true;
+    const wasOn = decision.previousVersionId ?? versionId; // the version the session was on
+    if (wasOn !== killed.versionId) {
+      killed.previousVersionId = wasOn;
+      if (decision.terminated === true || (wasOn === versionId && kill.kill.onKill === 'terminate')) killed.terminated = true;
+    }
   }
   return killed;
 }

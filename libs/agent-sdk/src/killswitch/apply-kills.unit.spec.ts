@@ -80,6 +80,19 @@ describe('kills applied by route()', () => {
     expect(terminate.routeFor(AGENT, { sessionId: onV2 }, NOW)).toEqual(expect.not.objectContaining({ terminated: true }));
   });
 
+  it('a session already on the fallback stays there: no move, no termination, call after call', () => {
+    const terminate = router(killsOf([kill('k', { agent: AGENT }, { onKill: 'terminate' })], { [AGENT]: 'faq' }));
+    const first = terminate.routeFor(AGENT, { sessionId: 'on-v2', pinnedVersionId: 'v2@7' }, NOW);
+    expect(first).toMatchObject({ versionId: 'faq', reason: 'killed', previousVersionId: 'v2', terminated: true });
+    // faq is drained in the table: routing alone would move the session off it; the kill brings it back, quietly
+    for (let i = 0; i < 3; i++) {
+      const again = terminate.routeFor(AGENT, { sessionId: 'on-v2' }, NOW);
+      expect(again).toMatchObject({ versionId: 'faq', reason: 'killed' });
+      expect(again.previousVersionId).toBeUndefined();
+      expect(again.terminated).toBeUndefined();
+    }
+  });
+
   it('applies without any routing table (controller never published): the configured fallback serves', () => {
     const kills = killsOf([kill('k', { agent: AGENT, versionId: 'v1' })], { [AGENT]: 'faq' });
     const noTables = new SessionRouter({ tables: () => undefined, defaultVersionId: 'v1', kills: () => kills });

@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { decodeMessage, TOPICS, type KillSetData } from '@iris/contracts';
-import type { DecodedMessage, MessageBus, RawMessage, Subscription } from '@iris/messaging';
-import { backoffDelayMs } from '../backoff';
+import type { DecodedMessage, MessageBus, RawMessage } from '@iris/messaging';
+import { CompactedTopicFollower, type EndOffsetsProbe } from '../compacted-topic-follower';
 import { AgentSdkLogger, rateLimitedLogger, silentAgentLogger } from '../logger';
-import { endOffsetsOf } from '../routing/end-offsets';
-import type { EndOffsetsProbe } from '../routing/routing-subscriber';
 import { CompiledKillSet } from './compiled-kills';
 
 export interface KillSetSubscriberOptions {
@@ -53,39 +51,41 @@ export class KillSetSubscriber {
   private readonly listeners = new Set<KillSetListener>();
   private readonly logger: AgentSdkLogger;
   private readonly throttledLog: AgentSdkLogger;
-  private readonly topic: string;
-  private readonly settleMs: number;
   private readonly counters = { applied: 0, stale: 0, invalid: 0, ignored: 0 };
   private lastInvalid: string | null = null;
-  private started?: Promise<void>;
-  private stopped = false;
-  private subscription?: Subscription;
-  private cutSleepShort?: () => void;
-  private pending?: Map<number, number>;
-  private lastActivityMs = 0;
-  private readyTimer?: NodeJS.Timeout;
-  private isReady = false;
-  private markReady!: () => void;
-  private readonly readyPromise = new Promise<void>((done) => (this.markReady = done));
+  private readonly follower: CompactedTopicFollower<KillRecord>;
 
   constructor(private readonly options: KillSetSubscriberOptions) {
-    this.topic = options.topic ?? TOPICS.killswitch.name;
-    this.settleMs = options.settleMs ?? 2_000;
+    const topic = options.topic ?? TOPICS.killswitch.name;
     this.logger = options.logger ?? silentAgentLogger;
     this.throttledLog = rateLimitedLogger(this.logger, 10_000);
+    this.follower = new CompactedTopicFollower<KillRecord>({
+      bus: options.bus,
+      topic,
+      partitions: TOPICS.killswitch.partitions,
+      groupId: options.groupId ?? `iris-sdk-killswitch.${options.environment}.${randomUUID()}`,
+      label: 'kill-switch',
+      logger: this.logger,
+      endOffsets: options.endOffsets,
+      settleMs: options.settleMs ?? 2_000,
+      retryBackoffMinMs: options.retryBackoffMinMs,
+      retryBackoffMaxMs: options.retryBackoffMaxMs,
+      decode: (raw) => this.decode(raw, topic),
+      apply: (messages) => this.apply(messages),
+      readyFields: () => ({ environment: options.environment, revision: this.current?.revision ?? null }),
+    });
   }
 
   start(): Promise<void> {
-    this.started ??= this.subscribeWithRetries();
-    return this.started;
+    return this.follower.start();
   }
 
   ready(): Promise<void> {
-    return this.readyPromise;
+    return this.follower.ready();
   }
 
   get caughtUp(): boolean {
-    return this.isReady;
+    return this.follower.caughtUp;
   }
 
   /** The current kill set (undefined: none published for the environment yet). */
@@ -99,78 +99,27 @@ export class KillSetSubscriber {
   }
 
   stats(): KillSetSubscriberStats {
-    return { ...this.counters, ready: this.isReady, revision: this.current?.revision ?? null, kills: this.current?.size ?? 0, lastInvalid: this.lastInvalid };
+    return { ...this.counters, ready: this.follower.caughtUp, revision: this.current?.revision ?? null, kills: this.current?.size ?? 0, lastInvalid: this.lastInvalid };
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.readyTimer);
-    this.cutSleepShort?.();
-    await this.subscription?.stop().catch((error: unknown) => this.logger.log('warn', 'stopping the kill-switch subscription failed', { error: (error as Error)?.message }));
+  stop(): Promise<void> {
+    return this.follower.stop();
   }
 
-  private async subscribeWithRetries(): Promise<void> {
-    const groupId = this.options.groupId ?? `iris-sdk-killswitch.${this.options.environment}.${randomUUID()}`;
-    for (let attempt = 1; !this.stopped; attempt++) {
-      try {
-        await this.ensureTopic();
-        await this.readEndOffsets();
-        const subscription = await this.options.bus.subscribe<KillRecord>({
-          topic: this.topic,
-          groupId,
-          fromBeginning: true,
-          decode: (raw) => this.decode(raw),
-          handleBatch: async (messages) => this.apply(messages),
-        });
-        if (this.stopped) {
-          await subscription.stop();
-          return;
-        }
-        this.subscription = subscription;
-        this.lastActivityMs = Date.now();
-        this.checkReady();
-        return;
-      } catch (error) {
-        const delayMs = backoffDelayMs(attempt, this.options.retryBackoffMinMs ?? 200, this.options.retryBackoffMaxMs ?? 10_000);
-        this.throttledLog.log('warn', 'kill-switch subscription failed; retrying', { topic: this.topic, attempt, delayMs, error: (error as Error)?.message });
-        await this.sleep(delayMs);
-      }
-    }
-  }
-
-  private async ensureTopic(): Promise<void> {
-    try {
-      await this.options.bus.ensureTopics([{ topic: this.topic, partitions: TOPICS.killswitch.partitions, compacted: true }]);
-    } catch (error) {
-      this.logger.log('debug', 'could not ensure the kill-switch topic (may lack the permission)', { topic: this.topic, error: (error as Error)?.message });
-    }
-  }
-
-  private async readEndOffsets(): Promise<void> {
-    const probe = this.options.endOffsets ?? endOffsetsOf(this.options.bus);
-    if (!probe || this.pending) return;
-    try {
-      const ends = await probe(this.topic);
-      this.pending = new Map(ends.filter((end) => end.high > end.low).map((end) => [end.partition, end.high]));
-    } catch (error) {
-      this.logger.log('info', 'kill-switch topic end offsets unavailable; ready() waits for a quiet period instead', { topic: this.topic, error: (error as Error)?.message });
-    }
-  }
-
-  private decode(raw: RawMessage): KillRecord {
+  private decode(raw: RawMessage, topic: string): KillRecord {
     const key = raw.key === null ? null : raw.key.toString('utf8');
     if (key !== null && key !== this.options.environment) return IGNORED;
     if (raw.value === null || raw.value.length === 0) return IGNORED;
     try {
       const event = decodeMessage(raw.value);
-      if (event.type !== 'killswitch.set') return { kind: 'invalid', reason: `unexpected event type ${event.type} on ${this.topic}` };
+      if (event.type !== 'killswitch.set') return { kind: 'invalid', reason: `unexpected event type ${event.type} on ${topic}` };
       return event.environment === this.options.environment ? { kind: 'set', data: event.data } : IGNORED;
     } catch (error) {
       return { kind: 'invalid', reason: (error as Error)?.message ?? String(error) };
     }
   }
 
-  private async apply(messages: Array<DecodedMessage<KillRecord>>): Promise<void> {
+  private apply(messages: Array<DecodedMessage<KillRecord>>): void {
     for (const message of messages) {
       const record = message.value;
       switch (record.kind) {
@@ -191,8 +140,6 @@ export class KillSetSubscriber {
         }
       }
     }
-    const last = messages[messages.length - 1];
-    if (last) this.progress(last.partition, Number(last.offset) + 1);
   }
 
   private applySet(data: KillSetData): void {
@@ -211,42 +158,5 @@ export class KillSetSubscriber {
         this.throttledLog.log('warn', 'kill-set listener threw', { error: (error as Error)?.message });
       }
     }
-  }
-
-  private progress(partition: number, nextOffset: number): void {
-    this.lastActivityMs = Date.now();
-    const end = this.pending?.get(partition);
-    if (end !== undefined && nextOffset >= end) this.pending!.delete(partition);
-    this.checkReady();
-  }
-
-  private checkReady(): void {
-    if (this.isReady || this.stopped || !this.subscription) return;
-    if (this.pending?.size === 0) return this.becomeReady('caught up with the end offsets at start');
-    const quietMs = this.pending ? this.settleMs * 5 : this.settleMs;
-    const waitedMs = Date.now() - this.lastActivityMs;
-    if (waitedMs >= quietMs) return this.becomeReady(`no kill-switch record for ${quietMs} ms`);
-    clearTimeout(this.readyTimer);
-    this.readyTimer = setTimeout(() => this.checkReady(), quietMs - waitedMs);
-    this.readyTimer.unref();
-  }
-
-  private becomeReady(why: string): void {
-    this.isReady = true;
-    clearTimeout(this.readyTimer);
-    this.logger.log('info', 'kill set ready', { topic: this.topic, environment: this.options.environment, revision: this.current?.revision ?? null, why });
-    this.markReady();
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((done) => {
-      const timer = setTimeout(finish, ms);
-      timer.unref();
-      function finish() {
-        clearTimeout(timer);
-        done();
-      }
-      this.cutSleepShort = finish;
-    });
   }
 }

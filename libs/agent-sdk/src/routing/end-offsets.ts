@@ -1,7 +1,7 @@
 import { EmbeddedMessageBus, KafkaConnectionConfig, MessageBus, toKafkaJsConfig } from '@iris/messaging';
 import { Kafka } from 'kafkajs';
 import type { AgentSdkLogger } from '../logger';
-import type { EndOffsetsProbe } from './routing-subscriber';
+import type { EndOffsetsProbe } from '../compacted-topic-follower';
 
 /** End offsets through a short-lived kafkajs admin connection (one metadata + ListOffsets round trip). */
 export function kafkaEndOffsets(connection: KafkaConnectionConfig, logger: AgentSdkLogger): EndOffsetsProbe {

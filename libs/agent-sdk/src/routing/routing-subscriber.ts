@@ -1,20 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { decodeMessage, TOPICS } from '@iris/contracts';
-import type { DecodedMessage, MessageBus, RawMessage, Subscription } from '@iris/messaging';
-import { backoffDelayMs } from '../backoff';
+import type { DecodedMessage, MessageBus, RawMessage } from '@iris/messaging';
+import { CompactedTopicFollower, type EndOffsetsProbe } from '../compacted-topic-follower';
 import { AgentSdkLogger, rateLimitedLogger, silentAgentLogger } from '../logger';
 import { compileRoutingTable, CompiledRoutingTable, RoutingDecisionData } from './compiled-table';
-import { endOffsetsOf } from './end-offsets';
 
-/** Offsets of one partition: records live in [low, high). */
-export interface PartitionEnd {
-  partition: number;
-  low: number;
-  high: number;
-}
-
-/** Reads a topic's partition end offsets (exact readiness); see kafkaEndOffsets / embeddedEndOffsets. */
-export type EndOffsetsProbe = (topic: string) => Promise<PartitionEnd[]>;
+export type { EndOffsetsProbe, PartitionEnd } from '../compacted-topic-follower';
 
 export interface RoutingSubscriberOptions {
   bus: MessageBus;
@@ -86,46 +77,45 @@ export class RoutingSubscriber {
   private readonly listeners = new Set<RoutingChangeListener>();
   private readonly logger: AgentSdkLogger;
   private readonly throttledLog: AgentSdkLogger;
-  private readonly topic: string;
-  private readonly settleMs: number;
   private readonly counters = { applied: 0, stale: 0, invalid: 0, ignored: 0, removed: 0 };
   private lastInvalid: string | null = null;
+  private readonly follower: CompactedTopicFollower<RoutingRecord>;
 
-  private started?: Promise<void>;
-  private stopped = false;
-  private subscription?: Subscription;
-  private cutSleepShort?: () => void;
-
-  /** Partition → end offset still to reach (exact mode); undefined until known. */
-  private pending?: Map<number, number>;
-  private lastActivityMs = 0;
-  private readyTimer?: NodeJS.Timeout;
-  private isReady = false;
-  private markReady!: () => void;
-  private readonly readyPromise = new Promise<void>((done) => (this.markReady = done));
-
-  constructor(private readonly options: RoutingSubscriberOptions) {
+  constructor(options: RoutingSubscriberOptions) {
     if (options.agents.length === 0) throw new RangeError('RoutingSubscriber: at least one agent is required');
     this.agents = new Set(options.agents);
-    this.topic = options.topic ?? TOPICS.routing.name;
-    this.settleMs = options.settleMs ?? 2_000;
+    const topic = options.topic ?? TOPICS.routing.name;
     this.logger = options.logger ?? silentAgentLogger;
     this.throttledLog = rateLimitedLogger(this.logger, 10_000);
+    this.follower = new CompactedTopicFollower<RoutingRecord>({
+      bus: options.bus,
+      topic,
+      partitions: TOPICS.routing.partitions,
+      groupId: options.groupId ?? `iris-sdk-routing.${options.agents[0]}.${randomUUID()}`,
+      label: 'routing',
+      logger: this.logger,
+      endOffsets: options.endOffsets,
+      settleMs: options.settleMs ?? 2_000,
+      retryBackoffMinMs: options.retryBackoffMinMs,
+      retryBackoffMaxMs: options.retryBackoffMaxMs,
+      decode: (raw) => this.decode(raw, topic),
+      apply: (messages) => this.apply(messages),
+      readyFields: () => ({ agents: [...this.agents], tables: this.tables.size }),
+    });
   }
 
   /** Starts consuming in the background (retrying while the broker is unreachable). Idempotent. */
   start(): Promise<void> {
-    this.started ??= this.subscribeWithRetries();
-    return this.started;
+    return this.follower.start();
   }
 
   /** Resolves once caught up with the topic's end at start (never rejects; race it with a timeout if needed). */
   ready(): Promise<void> {
-    return this.readyPromise;
+    return this.follower.ready();
   }
 
   get caughtUp(): boolean {
-    return this.isReady;
+    return this.follower.caughtUp;
   }
 
   /** The agent's current table (highest revision seen), if any. */
@@ -140,86 +130,28 @@ export class RoutingSubscriber {
   }
 
   stats(): RoutingSubscriberStats {
-    return { ...this.counters, ready: this.isReady, lastInvalid: this.lastInvalid };
+    return { ...this.counters, ready: this.follower.caughtUp, lastInvalid: this.lastInvalid };
   }
 
   /** Stops consuming. A subscribe still in flight is stopped when it completes (close() never waits on a join). */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.readyTimer);
-    this.cutSleepShort?.();
-    await this.subscription?.stop().catch((error: unknown) =>
-      this.logger.log('warn', 'stopping the routing subscription failed', { error: (error as Error)?.message }),
-    );
+  stop(): Promise<void> {
+    return this.follower.stop();
   }
 
-  private async subscribeWithRetries(): Promise<void> {
-    const groupId = this.options.groupId ?? `iris-sdk-routing.${[...this.agents][0]}.${randomUUID()}`;
-    for (let attempt = 1; !this.stopped; attempt++) {
-      try {
-        await this.ensureTopic();
-        await this.readEndOffsets();
-        const subscription = await this.options.bus.subscribe<RoutingRecord>({
-          topic: this.topic,
-          groupId,
-          fromBeginning: true,
-          decode: (raw) => this.decode(raw),
-          handleBatch: async (messages) => this.apply(messages),
-        });
-        if (this.stopped) {
-          await subscription.stop();
-          return;
-        }
-        this.subscription = subscription;
-        this.lastActivityMs = Date.now();
-        this.checkReady();
-        return;
-      } catch (error) {
-        const delayMs = backoffDelayMs(attempt, this.options.retryBackoffMinMs ?? 200, this.options.retryBackoffMaxMs ?? 10_000);
-        this.throttledLog.log('warn', 'routing subscription failed; retrying', { topic: this.topic, attempt, delayMs, error: (error as Error)?.message });
-        await this.sleep(delayMs);
-      }
-    }
-  }
-
-  /** The control plane owns the topic; creating it (compacted, catalogued partitions) only helps a fresh cluster. */
-  private async ensureTopic(): Promise<void> {
-    try {
-      await this.options.bus.ensureTopics([{ topic: this.topic, partitions: TOPICS.routing.partitions, compacted: true }]);
-    } catch (error) {
-      this.logger.log('debug', 'could not ensure the routing topic (may lack the permission)', { topic: this.topic, error: (error as Error)?.message });
-    }
-  }
-
-  private async readEndOffsets(): Promise<void> {
-    const probe = this.options.endOffsets ?? endOffsetsOf(this.options.bus);
-    if (!probe || this.pending) return;
-    try {
-      const ends = await probe(this.topic);
-      this.pending = new Map(ends.filter((end) => end.high > end.low).map((end) => [end.partition, end.high]));
-    } catch (error) {
-      this.logger.log('info', 'routing topic end offsets unavailable; ready() waits for a quiet period instead', {
-        topic: this.topic,
-        settleMs: this.settleMs,
-        error: (error as Error)?.message,
-      });
-    }
-  }
-
-  private decode(raw: RawMessage): RoutingRecord {
+  private decode(raw: RawMessage, topic: string): RoutingRecord {
     const key = raw.key === null ? null : raw.key.toString('utf8');
     if (key !== null && !this.agents.has(key)) return IGNORED; // keyed by agent: skip other agents cheaply
     if (raw.value === null || raw.value.length === 0) return key === null ? IGNORED : { kind: 'tombstone', agent: key };
     try {
       const event = decodeMessage(raw.value);
-      if (event.type !== 'routing.decision') return { kind: 'invalid', reason: `unexpected event type ${event.type} on ${this.topic}` };
+      if (event.type !== 'routing.decision') return { kind: 'invalid', reason: `unexpected event type ${event.type} on ${topic}` };
       return this.agents.has(event.data.agent) ? { kind: 'decision', decision: event.data } : IGNORED;
     } catch (error) {
       return { kind: 'invalid', reason: (error as Error)?.message ?? String(error) };
     }
   }
 
-  private async apply(messages: Array<DecodedMessage<RoutingRecord>>): Promise<void> {
+  private apply(messages: Array<DecodedMessage<RoutingRecord>>): void {
     for (const message of messages) {
       const record = message.value;
       switch (record.kind) {
@@ -250,8 +182,6 @@ export class RoutingSubscriber {
         }
       }
     }
-    const last = messages[messages.length - 1];
-    if (last) this.progress(last.partition, Number(last.offset) + 1);
   }
 
   private applyDecision(decision: RoutingDecisionData, message: DecodedMessage<RoutingRecord>): void {
@@ -299,46 +229,5 @@ export class RoutingSubscriber {
         this.throttledLog.log('warn', 'routing change listener threw', { agent: change.agent, error: (error as Error)?.message });
       }
     }
-  }
-
-  private progress(partition: number, nextOffset: number): void {
-    this.lastActivityMs = Date.now();
-    const end = this.pending?.get(partition);
-    if (end !== undefined && nextOffset >= end) this.pending!.delete(partition);
-    this.checkReady();
-  }
-
-  /** Ready once every partition reached its end offset at start, or after a quiet period (see settleMs). */
-  private checkReady(): void {
-    if (this.isReady || this.stopped || !this.subscription) return;
-    if (this.pending?.size === 0) return this.becomeReady('caught up with the end offsets at start');
-    const quietMs = this.pending ? this.settleMs * 5 : this.settleMs;
-    const waitedMs = Date.now() - this.lastActivityMs;
-    if (waitedMs >= quietMs) {
-      const short = this.pending ? ` (partitions ${[...this.pending.keys()].join(',')} short of their end)` : '';
-      return this.becomeReady(`no routing record for ${quietMs} ms${short}`);
-    }
-    clearTimeout(this.readyTimer);
-    this.readyTimer = setTimeout(() => this.checkReady(), quietMs - waitedMs);
-    this.readyTimer.unref();
-  }
-
-  private becomeReady(why: string): void {
-    this.isReady = true;
-    clearTimeout(this.readyTimer);
-    this.logger.log('info', 'routing tables ready', { topic: this.topic, agents: [...this.agents], tables: this.tables.size, why });
-    this.markReady();
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((done) => {
-      const timer = setTimeout(finish, ms);
-      timer.unref();
-      function finish() {
-        clearTimeout(timer);
-        done();
-      }
-      this.cutSleepShort = finish;
-    });
   }
 }
