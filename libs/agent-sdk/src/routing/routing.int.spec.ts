@@ -50,7 +50,7 @@ describe('routing over Kafka', () => {
 
   it('a fresh client becomes ready with the latest table and routes by it, locally', async () => {
     const readiness: string[] = [];
-    const logger: AgentSdkLogger = { log: (_level, message, fields) => void (message === 'routing tables ready' && readiness.push(String(fields?.why))) };
+    const logger: AgentSdkLogger = { log: (_level, message, fields) => void (message === 'routing ready' && readiness.push(String(fields?.why))) };
     const client = IrisAgentClient.forKafka({ brokers, agent, versionId: 'v1', logger, routing: { topic } });
     clients.push(client);
     expect(client.route({ sessionId: 'before-ready' })).toMatchObject({ versionId: 'v1', reason: 'fallback', revision: 0 });
