@@ -3,7 +3,7 @@
  * targets the issues name. Published figures of other tools (Flagger's rollback time) are listed apart, as
  * anchors: they are not measured here and have no ok / MISS. Starts a local Kafka broker unless KAFKA_BROKERS is set; uses the
  * PostgreSQL at DATABASE_URL (default local) in fresh databases. `npm run bench -- foundation`
- * (or `telemetry`, `routing`, `rollback`) runs one group (`routing` needs neither Kafka nor PostgreSQL). Results are also
+ * (or `telemetry`, `routing`, `rollback`, `shadow`) runs one group (`routing` needs neither Kafka nor PostgreSQL). Results are also
  * written to bench/results/latest.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -19,6 +19,7 @@ import { runMetricsAggregatorBench } from './metrics-aggregator.bench';
 import { runRouteBench } from './route.bench';
 import { runRollbackLatencyBench } from './rollback-latency.bench';
 import { runDecisionsBench } from './decisions.bench';
+import { runShadowComparatorBench } from './shadow-comparator.bench';
 
 /** A figure measured in this run, against its target (or a baseline measured in the same run). */
 interface Check {
@@ -92,6 +93,15 @@ async function main(): Promise<void> {
         check('aggregator: snapshot p99 ms after window close (1 s windows)', aggregator.latency.p99Ms, '≤ 500', aggregator.latency.p99Ms <= 500);
         check('aggregator: snapshot p50 ms after window close', aggregator.latency.p50Ms, 'baseline', true);
       }
+    }
+    if (group === 'all' || group === 'shadow') {
+      const shadow = await runShadowComparatorBench({ brokers });
+      results.shadowComparator = shadow;
+      check(`shadow comparator: pairs/s, one instance (raw kafkajs ${fmt(shadow.raw.pairsPerSecond)})`, shadow.oneInstance.pairsPerSecond, 'baseline: raw', true);
+      check('shadow comparator ÷ raw kafkajs JSON.parse, same records and consumer settings', shadow.ratio, '≥ 0.50', shadow.ratio >= 0.5);
+      check('shadow comparator: pairs/s, two instances in one group', shadow.twoInstances.pairsPerSecond, 'baseline', true);
+      check('client.shadow() dispatch on the agent thread: median µs', shadow.dispatch.medianNs / 1000, '≤ 5', shadow.dispatch.medianNs <= 5_000);
+      check('  p99 µs', shadow.dispatch.p99Ns / 1000, `baseline: timing an empty call ${fmt(shadow.dispatch.timerNs / 1000)}`, true);
     }
     if (group === 'all' || group === 'routing') {
       const routing = runRouteBench();
