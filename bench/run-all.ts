@@ -102,6 +102,8 @@ async function main(): Promise<void> {
       check('shadow comparator: pairs/s, two instances in one group', shadow.twoInstances.pairsPerSecond, 'baseline', true);
       check('client.shadow() dispatch on the agent thread: median µs', shadow.dispatch.medianNs / 1000, '≤ 5', shadow.dispatch.medianNs <= 5_000);
       check('  p99 µs', shadow.dispatch.p99Ns / 1000, `baseline: timing an empty call ${fmt(shadow.dispatch.timerNs / 1000)}`, true);
+      const added = shadow.primaryLatency.withShadowMedianMs - shadow.primaryLatency.withoutShadowMedianMs;
+      check(`primary (5 ms) median ms with a 10× slower shadow run (without: ${fmt(shadow.primaryLatency.withoutShadowMedianMs)})`, shadow.primaryLatency.withShadowMedianMs, 'within noise (≤ +1 ms)', added <= 1);
     }
     if (group === 'all' || group === 'routing') {
       const routing = runRouteBench();

@@ -38,6 +38,8 @@ export interface ShadowComparatorBenchResult {
   /** oneInstance ÷ raw (same records, same consumer settings, same run). */
   ratio: number;
   dispatch: { medianNs: number; p99Ns: number; timerNs: number };
+  /** serve() latency of a 5 ms primary, alternately with and without a shadow run taking 10× as long (50 ms). */
+  primaryLatency: { requests: number; withShadowMedianMs: number; withoutShadowMedianMs: number; withShadowP90Ms: number; withoutShadowP90Ms: number };
 }
 
 const round = (value: number, digits = 0) => Math.round(value * 10 ** digits) / 10 ** digits;
@@ -150,6 +152,8 @@ export async function runShadowComparatorBench(options: { brokers?: string; admi
     const two = await consumeWithComparators(brokers, dataSource, topic, pairs, 2);
     log(`two instances: ${round(pairs / two.seconds)} pairs/s`);
     const dispatch = measureDispatch();
+    const primaryLatency = await measurePrimaryLatency();
+    log(`primary latency with a 10× slower shadow: median ${primaryLatency.withShadowMedianMs} ms (without: ${primaryLatency.withoutShadowMedianMs} ms)`);
     return {
       requests,
       records: messages.length,
@@ -159,6 +163,7 @@ export async function runShadowComparatorBench(options: { brokers?: string; admi
       twoInstances: { pairsPerSecond: round(pairs / two.seconds), seconds: round(two.seconds, 2), pairsCompared: two.pairsCompared },
       ratio: round(raw / one.seconds, 3),
       dispatch,
+      primaryLatency,
     };
   } finally {
     if (dataSource.isInitialized) await dataSource.destroy();
@@ -235,6 +240,31 @@ function measureDispatch(): ShadowComparatorBenchResult['dispatch'] {
   const sorted = samples.slice(5_000).sort((a, b) => a - b);
   const sortedTimer = timer.slice(5_000).sort((a, b) => a - b);
   return { medianNs: sorted[Math.floor(sorted.length / 2)]!, p99Ns: sorted[Math.floor(sorted.length * 0.99)]!, timerNs: sortedTimer[Math.floor(sortedTimer.length / 2)]! };
+}
+
+/** A primary taking 5 ms, served alternately with and without a shadow run of the same handler taking 50 ms. */
+async function measurePrimaryLatency(requests = 300): Promise<ShadowComparatorBenchResult['primaryLatency']> {
+  const client = new IrisAgentClient({ agent: 'bench', versionId: 'v1', transport: new RecordingBus(), logger: { log: () => undefined }, shadow: { noiseSampleRate: 0, timeoutMs: 1_000 } });
+  const shadowed = routingDecision('bench', 1, { versions: [version('v1', 1)], shadowTargets: [{ versionId: 'v2', sampleRate: 1 }] });
+  const plain = routingDecision('bench', 1, { versions: [version('v1', 1)] });
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const handler = async (_input: number, ctx: { role: string }) => {
+    await sleep(ctx.role === 'shadow' ? 50 : 5);
+    return { output: 'x' };
+  };
+  const withShadow: number[] = [];
+  const without: number[] = [];
+  for (let i = 0; i < requests; i++) {
+    for (const [table, into] of [[shadowed, withShadow], [plain, without]] as const) {
+      const decision = route(table, { agent: 'bench', sessionId: `s${i}` }, Date.now());
+      const t0 = performance.now();
+      await client.serve({ sessionId: `s${i}`, requestId: `r${i}-${into.length}`, tenant: 't', feature: 'f', input: i, decision }, handler);
+      into.push(performance.now() - t0);
+    }
+  }
+  await client.close({ timeoutMs: 2_000 });
+  const pick = (values: number[], q: number) => round([...values].sort((a, b) => a - b)[Math.floor(values.length * q)]!, 2);
+  return { requests, withShadowMedianMs: pick(withShadow, 0.5), withoutShadowMedianMs: pick(without, 0.5), withShadowP90Ms: pick(withShadow, 0.9), withoutShadowP90Ms: pick(without, 0.9) };
 }
 
 if (require.main === module) {
