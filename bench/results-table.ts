@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-export const BENCH_GROUPS = ['foundation', 'telemetry', 'routing', 'rollback', 'kills', 'decisions'] as const;
+export const BENCH_GROUPS = ['foundation', 'telemetry', 'routing', 'rollback', 'kills', 'shadow', 'decisions'] as const;
 export type BenchGroup = (typeof BENCH_GROUPS)[number];
 
 export interface GroupRecord {

@@ -3,7 +3,7 @@
  * targets the issues name. Published figures of other tools (Flagger's rollback time) are listed apart, as
  * anchors: they are not measured here and have no ok / MISS. Starts a local Kafka broker unless KAFKA_BROKERS is set; uses the
  * PostgreSQL at DATABASE_URL (default local) in fresh databases. `npm run bench -- foundation`
- * (or `telemetry`, `routing`, `rollback`, `kills`, `decisions`) runs one group (`routing` needs neither Kafka nor PostgreSQL).
+ * (or `telemetry`, `routing`, `rollback`, `kills`, `shadow`, `decisions`) runs one group (`routing` needs neither Kafka nor PostgreSQL).
  * Results are also written to bench/results/latest.json, and each group's to bench/results/<group>.json (committed), from
  * which the README's table is regenerated (bench/results-table.ts).
  */
@@ -21,6 +21,7 @@ import { runRouteBench } from './route.bench';
 import { runRollbackLatencyBench } from './rollback-latency.bench';
 import { runDecisionsBench } from './decisions.bench';
 import { runKillPropagationBench } from './kill-propagation.bench';
+import { runShadowComparatorBench } from './shadow-comparator.bench';
 import { BENCH_GROUPS, type BenchGroup, type GroupRecord, updateReadmeTable, writeGroupRecord } from './results-table';
 
 /** A figure measured in this run, against its target (or a baseline measured in the same run). */
@@ -100,6 +101,17 @@ async function main(): Promise<void> {
         check('aggregator: snapshot p99 ms after window close (1 s windows)', aggregator.latency.p99Ms, '≤ 500', aggregator.latency.p99Ms <= 500);
         check('aggregator: snapshot p50 ms after window close', aggregator.latency.p50Ms, 'baseline', true);
       }
+    }
+    if (runs('shadow')) {
+      const shadow = await runShadowComparatorBench({ brokers });
+      results.shadowComparator = shadow;
+      check(`shadow comparator: pairs/s, one instance (raw kafkajs ${fmt(shadow.raw.pairsPerSecond)})`, shadow.oneInstance.pairsPerSecond, 'baseline: raw', true);
+      check('shadow comparator ÷ raw kafkajs JSON.parse, same records and consumer settings', shadow.ratio, '≥ 0.50', shadow.ratio >= 0.5);
+      check('shadow comparator: pairs/s, two instances in one group', shadow.twoInstances.pairsPerSecond, 'baseline', true);
+      check('client.shadow() dispatch on the agent thread: median µs', shadow.dispatch.medianNs / 1000, '≤ 5', shadow.dispatch.medianNs <= 5_000);
+      check('  p99 µs', shadow.dispatch.p99Ns / 1000, `baseline: timing an empty call ${fmt(shadow.dispatch.timerNs / 1000)}`, true);
+      const added = shadow.primaryLatency.withShadowMedianMs - shadow.primaryLatency.withoutShadowMedianMs;
+      check(`primary (5 ms) median ms with a 10× slower shadow run (without: ${fmt(shadow.primaryLatency.withoutShadowMedianMs)})`, shadow.primaryLatency.withShadowMedianMs, 'within noise (≤ +1 ms)', added <= 1);
     }
     if (runs('routing')) {
       const routing = runRouteBench();

@@ -5,6 +5,7 @@ import { createFreshDatabase, dropDatabase, uniqueName } from '@iris/testing';
 import { routingDecision, version } from '../../libs/agent-sdk/src/testing/routing-tables';
 import { freePort, spawnService, ServiceProcess, stopServices, waitUntilReady } from '../support/service-process';
 import { ensureIrisTopics } from '../support/telemetry-stream';
+import { AUTH_TOKENS, call, ContractPublisher, followRolloutEvents, followRouting, OPERATOR_TOKEN, registered, stateOf, weightOf } from '../support/rollout-stream';
 
 /**
  * The shadow comparator on a real broker and database, fed by the SDK: an agent serves requests through
@@ -90,7 +91,7 @@ describe('shadow comparator on real Kafka and PostgreSQL, fed by the SDK', () =>
   const running: ServiceProcess[] = [];
   const clients: IrisAgentClient[] = [];
 
-  const startComparator = async (group: string, checkpointIntervalMs = 1_000) => {
+  const startComparator = async (group: string, checkpointIntervalMs = 1_000, extraEnv: Record<string, string> = {}) => {
     const port = await freePort();
     const service = spawnService('shadow-comparator', {
       IRIS_MODE: 'kafka',
@@ -106,6 +107,7 @@ describe('shadow comparator on real Kafka and PostgreSQL, fed by the SDK', () =>
       SHADOW_CHECKPOINT_INTERVAL_MS: String(checkpointIntervalMs),
       LOG_LEVEL: 'warn',
       KAFKA_SESSION_TIMEOUT_MS: '6000',
+      ...extraEnv,
     });
     running.push(service);
     await waitUntilReady(`http://127.0.0.1:${port}`);
@@ -284,5 +286,75 @@ describe('shadow comparator on real Kafka and PostgreSQL, fed by the SDK', () =>
     const comparedAfterRestart = (await get(`${second.base}/v1/shadow/stats`)).body.pairsCompared as number;
     process.stdout.write(`compared before the kill ${comparedAtKill}, after the restart ${comparedAfterRestart}, pairs in all ${REQUESTS + stats.noiseRuns}\n`);
     expect(comparedAtKill + comparedAfterRestart).toBeGreaterThan(REQUESTS + stats.noiseRuns);
+  });
+
+  it('rolls a candidate back in its shadow stage on a failing shadow report (controller, comparator and an SDK following the routing table)', async () => {
+    const agent = uniqueName('shadow-agent');
+    const publisher = await ContractPublisher.connect();
+    try {
+      await publisher.publish(registered(agent, 'v1', '1.0.0'), registered(agent, 'v2-drops-refund', '1.1.0'));
+      const routing = await followRouting(agent);
+      const audit = await followRolloutEvents(agent);
+      await startComparator(uniqueName('shadow'), 1_000, { SHADOW_WINDOW_MS: '3000', SHADOW_GATE_MIN_PAIRS: '20' });
+      const port = await freePort();
+      const controller = spawnService('rollout-controller', {
+        IRIS_MODE: 'kafka',
+        KAFKA_BROKERS: process.env.KAFKA_BROKERS,
+        DATABASE_URL: databaseUrl,
+        PORT: String(port),
+        IRIS_AUTH_TOKENS: AUTH_TOKENS,
+        ROLLOUT_CONSUMER_GROUP: uniqueName('rollout-controller'),
+        ROLLOUT_TICK_INTERVAL_MS: '200',
+        LOG_LEVEL: 'warn',
+        KAFKA_SESSION_TIMEOUT_MS: '6000',
+      });
+      running.push(controller);
+      const base = `http://127.0.0.1:${port}`;
+      await waitUntilReady(base);
+      const startRollout = async (body: Record<string, unknown>) => {
+        let response = await call(base, 'POST', `/v1/agents/${agent}/rollouts`, OPERATOR_TOKEN, body);
+        for (let i = 0; i < 100 && response.status === 422 && response.body.code === 'UNREGISTERED_VERSION'; i++) {
+          await new Promise((r) => setTimeout(r, 200));
+          response = await call(base, 'POST', `/v1/agents/${agent}/rollouts`, OPERATOR_TOKEN, body);
+        }
+        return response;
+      };
+      expect((await startRollout({ candidateVersionId: 'v1' })).status).toBe(201);
+      await routing.waitFor((d) => d.some((e) => weightOf(e, 'v1') === 1), 30_000, 'v1 adopted');
+      const stages = [
+        { name: 'shadow', trafficPercent: 0, minDurationMs: 0, minSamples: 1_000_000, shadowSampleRate: 1 },
+        { name: 'full', trafficPercent: 100, minDurationMs: 0, minSamples: 50 },
+      ];
+      expect((await startRollout({ candidateVersionId: 'v2-drops-refund', stages, sessionPolicyOnRollback: 'let-finish' })).status).toBe(201);
+      await routing.waitFor((d) => d.some((e) => stateOf(e, 'v2-drops-refund') === 'shadow'), 30_000, 'the candidate in shadow');
+
+      // The agent routes with the SDK (the controller's table: v1 serves, v2 mirrored) and serves through serve().
+      const client = IrisAgentClient.forKafka({
+        brokers: process.env.KAFKA_BROKERS!,
+        agent,
+        versionId: 'v1',
+        publishThread: 'agent',
+        routing: {},
+        shadow: { noiseSampleRate: 0.3, sideEffectTools: ['issue_refund'] },
+      });
+      clients.push(client);
+      expect(await client.ready({ timeoutMs: 30_000 })).toBe(true);
+      const handler = agentHandler({ count: 0 });
+      for (let n = 0; n < 150; n++) {
+        const served = await client.serve({ sessionId: `${agent}-s${n}`, requestId: `r${n}`, tenant: 'acme', feature: 'refunds', input: { orderId: n, seed: n } }, handler);
+        expect(served.decision.versionId).toBe('v1');
+        expect(served.shadows.map((s) => s.versionId)).toContain('v2-drops-refund');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+
+      const events = await audit.waitFor((e) => e.some((x) => x.data.kind === 'rolled-back'), 90_000, 'the rollback');
+      const rolledBack = events.find((x) => x.data.kind === 'rolled-back')!;
+      expect(rolledBack.data.detail).toMatchObject({ trigger: 'automatic', reason: 'gates failed: external:shadow-report', candidateVersionId: 'v2-drops-refund' });
+      await routing.waitFor((d) => stateOf(d[d.length - 1]!, 'v2-drops-refund') !== 'shadow', 30_000, 'the candidate out of shadow');
+      await routing.stop();
+      await audit.stop();
+    } finally {
+      await publisher.close();
+    }
   });
 });

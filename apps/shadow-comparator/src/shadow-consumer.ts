@@ -178,6 +178,8 @@ export class ShadowConsumer {
     countInto(row.tally, event);
     if (event.type === 'PairCompared') {
       this.metrics.pairsCompared++;
+      // Identical pairs are in the tallies; storing both sides of each would load the database for nothing to look at.
+      if (event.comparison.divergence === 0 && this.settings.storeComparisons === 'divergent') return;
       state.comparisons.push({
         ...key,
         sessionId: event.primary.sessionId,

@@ -133,6 +133,8 @@ export interface ShadowComparatorSettings {
   retentionMs: number;
   /** Output texts longer than this are cut before they are stored. */
   maxStoredOutputChars: number;
+  /** Which compared pairs are stored with both sides: `divergent` (any difference, and shadow failures) or `all`. */
+  storeComparisons: 'divergent' | 'all';
   gate: ShadowGateSettings;
 }
 
@@ -147,6 +149,7 @@ export function readShadowComparatorSettings(read: EnvReader): ShadowComparatorS
     reportIntervalMs: read.integer('SHADOW_REPORT_INTERVAL_MS', 1_000, { min: 10, max: 600_000 }),
     retentionMs: read.integer('SHADOW_RETENTION_MS', 7 * 24 * 3_600_000, { min: 60_000, max: 366 * 24 * 3_600_000 }),
     maxStoredOutputChars: read.integer('SHADOW_MAX_STORED_OUTPUT_CHARS', 4_096, { min: 0, max: 1_000_000 }),
+    storeComparisons: read.oneOf('SHADOW_STORE_COMPARISONS', ['divergent', 'all'] as const, 'divergent'),
     gate: {
       minPairs: read.integer('SHADOW_GATE_MIN_PAIRS', 30, { min: 1, max: 1_000_000 }),
       alpha: readNumber(read, 'SHADOW_GATE_ALPHA', 0.01, 1e-9, 0.5),

@@ -75,6 +75,8 @@ export const TOOL_CALL_KEYS = ['name', 'argsHash', 'ok', 'latencyMs'] as const;
 export const REQUEST_ERROR_KEYS = ['kind', 'message'] as const;
 export const POLICY_VIOLATION_KEYS = ['policy', 'detail'] as const;
 export const USER_FEEDBACK_KEYS = ['score', 'rating', 'comment'] as const;
+export const SHADOW_RUN_KEYS = ['primaryVersionId', 'noise', 'stubbedToolCalls'] as const;
+export const SHADOW_DISPATCH_KEYS = ['versionId', 'noise'] as const;
 
 /** The very patterns zod checks (taken from the compiled schema, so they cannot drift). */
 const UUID_PATTERN = patternOf(AgentRequestCompletedV1.shape.eventId);
@@ -104,9 +106,8 @@ function requestCompleted(data: Record<string, unknown>): boolean {
     (data.output === undefined || typeof data.output === 'string') &&
     (data.userFeedback === undefined || isUserFeedback(data.userFeedback)) &&
     (data.scores === undefined || isNumberRecord(data.scores)) &&
-    // Shadow runs and the primaries that dispatched them are rare: zod checks them.
-    data.shadow === undefined &&
-    data.shadowsDispatched === undefined
+    (data.shadow === undefined || isShadowRun(data.shadow)) &&
+    (data.shadowsDispatched === undefined || (Array.isArray(data.shadowsDispatched) && data.shadowsDispatched.length <= 32 && everyItem(data.shadowsDispatched, isShadowDispatch)))
   );
 }
 
@@ -146,6 +147,18 @@ function isToolCall(value: unknown): boolean {
   if (!isObject(value)) return false;
   const call = value as Record<string, unknown>;
   return keysInOrder(call, TOOL_CALL_KEYS) && isIdentifier(call.name) && isIdentifier(call.argsHash) && typeof call.ok === 'boolean' && isNonNegative(call.latencyMs);
+}
+
+function isShadowRun(value: unknown): boolean {
+  if (!isObject(value)) return false;
+  const run = value as Record<string, unknown>;
+  return keysInOrder(run, SHADOW_RUN_KEYS) && isIdentifier(run.primaryVersionId) && typeof run.noise === 'boolean' && isCount(run.stubbedToolCalls);
+}
+
+function isShadowDispatch(value: unknown): boolean {
+  if (!isObject(value)) return false;
+  const dispatch = value as Record<string, unknown>;
+  return keysInOrder(dispatch, SHADOW_DISPATCH_KEYS) && isIdentifier(dispatch.versionId) && typeof dispatch.noise === 'boolean';
 }
 
 function isRequestError(value: unknown): boolean {

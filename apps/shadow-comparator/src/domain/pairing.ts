@@ -32,6 +32,50 @@ export interface PairingState {
   pending: Map<string, PendingRequest>;
   /** Newest event time seen (or wall time of an idle partition), epoch ms. */
   clockMs: number | null;
+  /**
+   * Requests settled lately (paired or failed), oldest first, at most DONE_REMEMBERED: a copy of one of their runs
+   * (a producer retry re-publishing it) is ignored instead of waiting in vain and counting as a shadow failure.
+   */
+  done: DoneRequests;
+}
+
+/** How many settled requests a partition remembers (a copy published later than that many settlements is not recognised). */
+export const DONE_REMEMBERED = 4_096;
+
+/** Settled request keys, as 32-bit hashes (small checkpoints), in a FIFO with a set for lookups. */
+export class DoneRequests {
+  private readonly order: number[];
+  private readonly members = new Map<number, number>();
+
+  constructor(hashes: readonly number[] = []) {
+    this.order = [];
+    for (const hash of hashes) this.add(hash);
+  }
+
+  static hash(key: string): number {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+    return h >>> 0;
+  }
+
+  has(key: string): boolean {
+    return this.members.has(DoneRequests.hash(key));
+  }
+
+  add(hash: number): void {
+    this.order.push(hash);
+    this.members.set(hash, (this.members.get(hash) ?? 0) + 1);
+    while (this.order.length > DONE_REMEMBERED) {
+      const oldest = this.order.shift()!;
+      const left = (this.members.get(oldest) ?? 1) - 1;
+      if (left === 0) this.members.delete(oldest);
+      else this.members.set(oldest, left);
+    }
+  }
+
+  toJSON(): number[] {
+    return [...this.order];
+  }
 }
 
 export interface PairingOptions extends CompareOptions {
@@ -40,7 +84,7 @@ export interface PairingOptions extends CompareOptions {
 }
 
 export function initialPairingState(): PairingState {
-  return { pending: new Map(), clockMs: null };
+  return { pending: new Map(), clockMs: null, done: new DoneRequests() };
 }
 
 const sameSlot = (a: ShadowSlot, b: ShadowSlot) => a.versionId === b.versionId && a.noise === b.noise;
@@ -75,6 +119,7 @@ export function decidePairing(command: PairingCommand, state: PairingState, opti
 function recordRun(run: RunRecord, state: PairingState, options: PairingOptions): PairingEvent[] {
   const key = pairKey(run.sessionId, run.requestId);
   const entry = state.pending.get(key);
+  if (!entry && state.done.has(key)) return []; // a copy of a run of a request already settled
   if (run.role === 'primary') {
     if (entry?.primary) return []; // the same primary again (re-published): already held
     const events: PairingEvent[] = [];
@@ -155,7 +200,10 @@ export function evolvePairing(state: PairingState, event: PairingEvent): Pairing
       const fromPrimarySide = event.type === 'ShadowUnpaired' ? event.missing === 'shadow' : entry.primary !== undefined;
       if (fromPrimarySide) entry.expected = entry.expected.filter((s) => !sameSlot(s, event.slot));
       else entry.shadows = entry.shadows.filter((s) => !sameSlot(slotOf(s), event.slot));
-      if (entry.expected.length === 0 && entry.shadows.length === 0) state.pending.delete(event.key);
+      if (entry.expected.length === 0 && entry.shadows.length === 0) {
+        state.pending.delete(event.key);
+        state.done.add(DoneRequests.hash(event.key));
+      }
       return state;
     }
   }
@@ -165,12 +213,14 @@ export function evolvePairing(state: PairingState, event: PairingEvent): Pairing
 export interface PairingStateJSON {
   clockMs: number | null;
   pending: Array<[string, PendingRequest]>;
+  /** Absent in checkpoints written before it existed. */
+  done?: number[];
 }
 
 export function pairingStateToJSON(state: PairingState): PairingStateJSON {
-  return { clockMs: state.clockMs, pending: [...state.pending] };
+  return { clockMs: state.clockMs, pending: [...state.pending], done: state.done.toJSON() };
 }
 
 export function pairingStateFromJSON(json: PairingStateJSON): PairingState {
-  return { clockMs: json.clockMs, pending: new Map(json.pending) };
+  return { clockMs: json.clockMs, pending: new Map(json.pending), done: new DoneRequests(json.done ?? []) };
 }

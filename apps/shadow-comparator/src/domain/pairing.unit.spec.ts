@@ -1,6 +1,6 @@
 import { deciderSpecification } from '@iris/testing';
 import { comparePair } from './compare';
-import { pairingDecider, pairingStateFromJSON, pairingStateToJSON, type PairingCommand } from './pairing';
+import { DONE_REMEMBERED, DoneRequests, pairingDecider, pairingStateFromJSON, pairingStateToJSON, type PairingCommand } from './pairing';
 import { pairKey, type RunRecord } from './run';
 
 const TIMEOUT = 30_000;
@@ -89,6 +89,28 @@ describe('pairing', () => {
 
   it('a primary that dispatched no shadow run is not the comparator’s business (never held)', () => {
     given([]).when(record(primary({ dispatched: [] }))).then([{ type: 'ClockAdvanced', atMs: 1_000 }]);
+  });
+
+  it('given a settled pair, when a copy of its primary or its shadow run arrives (a producer retry), then it is ignored and never times out as a failure', () => {
+    const settled = history(record(primary()), record(shadow()));
+    given(settled).when(record(primary())).thenNothing();
+    given(settled).when(record(shadow())).thenNothing();
+    const later = given(settled).when(record(primary({ atMs: 1_000 + TIMEOUT }))).stateAfter();
+    expect(later.pending.size).toBe(0);
+  });
+
+  it('given a request that timed out as a shadow failure, when its shadow run arrives late, then it is not counted again', () => {
+    given(history(record(primary()), { type: 'AdvanceClock', atMs: 1_000 + TIMEOUT }))
+      .when(record(shadow({ atMs: 2_000 + TIMEOUT })))
+      .then([{ type: 'ClockAdvanced', atMs: 2_000 + TIMEOUT }]);
+  });
+
+  it('remembers a bounded number of settled requests', () => {
+    const done = new DoneRequests();
+    for (let i = 0; i < DONE_REMEMBERED + 10; i++) done.add(DoneRequests.hash(pairKey(`s${i}`, 'r')));
+    expect(done.toJSON()).toHaveLength(DONE_REMEMBERED);
+    expect(done.has(pairKey('s0', 'r'))).toBe(false);
+    expect(done.has(pairKey(`s${DONE_REMEMBERED + 9}`, 'r'))).toBe(true);
   });
 
   it('the state survives its JSON form (checkpoints)', () => {
