@@ -49,20 +49,23 @@ export interface ApiDescription {
 
 const ERROR_REF = { $ref: '#/components/schemas/ErrorResponse' };
 
-/** A zod schema as JSON Schema 2020-12 (OpenAPI 3.1's dialect); `io: 'input'` for requests, what a client sends. */
-export function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output' = 'input'): Record<string, unknown> {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as Record<string, unknown>;
-  return hoistDefinitions(rest);
-}
+/** Shared definitions of a document (recursive schemas such as JSON values), by content-derived name. */
+type Components = Record<string, unknown>;
 
-/** Shared definitions of the document being built (recursive schemas such as JSON values), by content. */
-let components: Record<string, unknown> = {};
+/**
+ * A zod schema as JSON Schema 2020-12 (OpenAPI 3.1's dialect); `io: 'input'` for requests, what a client sends.
+ * Definitions it needs go to `components`.
+ */
+export function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output' = 'input', components: Components = {}): Record<string, unknown> {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as Record<string, unknown>;
+  return hoistDefinitions(rest, components);
+}
 
 /**
  * A converted schema's `$defs` (zod emits them for recursive schemas) move to `components.schemas`, named by their
  * content, and its `$ref`s follow: a `#/$defs/…` pointer would otherwise resolve against the document's root.
  */
-function hoistDefinitions(schema: Record<string, unknown>): Record<string, unknown> {
+function hoistDefinitions(schema: Record<string, unknown>, components: Components): Record<string, unknown> {
   const { $defs, ...rest } = schema as { $defs?: Record<string, unknown> };
   if (!$defs) return rest;
   const names = Object.fromEntries(
@@ -75,10 +78,10 @@ function hoistDefinitions(schema: Record<string, unknown>): Record<string, unkno
 
 const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: ERROR_REF } } });
 
-function describeResponse(status: number, response: ApiResponse) {
-  const headers = response.headers && Object.fromEntries(Object.entries(response.headers).map(([name, h]) => [name, { description: h.description, schema: jsonSchemaOf(h.schema, 'output') }]));
+function describeResponse(status: number, response: ApiResponse, components: Components) {
+  const headers = response.headers && Object.fromEntries(Object.entries(response.headers).map(([name, h]) => [name, { description: h.description, schema: jsonSchemaOf(h.schema, 'output', components) }]));
   if (!response.schema && status >= 400) return { ...errorResponse(response.description), ...(headers && { headers }) };
-  const content = response.schema ? { [response.mediaType ?? 'application/json']: { schema: jsonSchemaOf(response.schema, 'output') } } : undefined;
+  const content = response.schema ? { [response.mediaType ?? 'application/json']: { schema: jsonSchemaOf(response.schema, 'output', components) } } : undefined;
   return { description: response.description, ...(headers && { headers }), ...(content && { content }) };
 }
 
@@ -100,26 +103,26 @@ function implicitResponses(operation: ApiOperation, maxBodyBytes: number): Recor
   return responses;
 }
 
-const parameters = (where: 'path' | 'query' | 'header', params: Record<string, z.ZodType> | undefined) =>
+const parameters = (where: 'path' | 'query' | 'header', params: Record<string, z.ZodType> | undefined, components: Components) =>
   Object.entries(params ?? {}).map(([name, schema]) => ({
     name,
     in: where,
     required: where === 'path' || !schema.safeParse(undefined).success,
     ...(schema.description && { description: schema.description }),
-    schema: jsonSchemaOf(schema),
+    schema: jsonSchemaOf(schema, 'input', components),
   }));
 
-/** One operation object of the document. */
-export function describeOperation(operation: ApiOperation, maxBodyBytes: number) {
+/** One operation object of the document; the definitions its schemas share go to `components`. */
+export function describeOperation(operation: ApiOperation, maxBodyBytes: number, components: Components = {}) {
   const responses = { ...implicitResponses(operation, maxBodyBytes), ...operation.responses };
   const body = operation.body && {
     required: operation.body.required ?? true,
     content: {
-      'application/json': { schema: jsonSchemaOf(operation.body.schema) },
-      ...Object.fromEntries(Object.entries(operation.body.otherMediaTypes ?? {}).map(([type, schema]) => [type, { schema: jsonSchemaOf(schema) }])),
+      'application/json': { schema: jsonSchemaOf(operation.body.schema, 'input', components) },
+      ...Object.fromEntries(Object.entries(operation.body.otherMediaTypes ?? {}).map(([type, schema]) => [type, { schema: jsonSchemaOf(schema, 'input', components) }])),
     },
   };
-  const params = [...parameters('path', operation.pathParams), ...parameters('query', operation.query), ...parameters('header', operation.headers)];
+  const params = [...parameters('path', operation.pathParams, components), ...parameters('query', operation.query, components), ...parameters('header', operation.headers, components)];
   return {
     operationId: operation.operationId,
     summary: operation.summary,
@@ -132,7 +135,7 @@ export function describeOperation(operation: ApiOperation, maxBodyBytes: number)
     responses: Object.fromEntries(
       Object.entries(responses)
         .sort(([a], [b]) => Number(a) - Number(b))
-        .map(([status, response]) => [status, describeResponse(Number(status), response)]),
+        .map(([status, response]) => [status, describeResponse(Number(status), response, components)]),
     ),
     ...(operation.access !== 'public' && { 'x-iris-role': operation.access }),
   };
@@ -147,7 +150,7 @@ export interface DocumentOptions {
 
 /** The OpenAPI 3.1 document of one service: its operations, the shared ones, the error shape and the bearer scheme. */
 export function buildOpenApiDocument({ service, api, maxBodyBytes, version = '1.0.0' }: DocumentOptions) {
-  components = {};
+  const components: Components = {};
   const paths: Record<string, Record<string, unknown>> = {};
   const seen = new Set<string>();
   for (const operation of api.operations) {
@@ -155,7 +158,7 @@ export function buildOpenApiDocument({ service, api, maxBodyBytes, version = '1.
     seen.add(operation.operationId);
     paths[operation.path] ??= {};
     if (paths[operation.path][operation.method]) throw new Error(`${operation.method.toUpperCase()} ${operation.path} is described twice`);
-    paths[operation.path][operation.method] = describeOperation(operation, maxBodyBytes);
+    paths[operation.path][operation.method] = describeOperation(operation, maxBodyBytes, components);
   }
   return {
     openapi: '3.1.0',
@@ -173,13 +176,11 @@ export function buildOpenApiDocument({ service, api, maxBodyBytes, version = '1.
     paths,
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A token from IRIS_AUTH_TOKENS; its role (viewer < operator < admin) decides what it may do.' } },
-      schemas: { ErrorResponse: jsonSchemaOf(ErrorResponseSchema, 'output'), ...sortedComponents() },
+      schemas: { ErrorResponse: jsonSchemaOf(ErrorResponseSchema, 'output', components), ...Object.fromEntries(Object.entries(components).sort(([a], [b]) => a.localeCompare(b))) },
     },
     'x-iris-max-body-bytes': maxBodyBytes,
   };
 }
-
-const sortedComponents = () => Object.fromEntries(Object.entries(components).sort(([a], [b]) => a.localeCompare(b)));
 
 export type OpenApiDocument = ReturnType<typeof buildOpenApiDocument>;
 
