@@ -7,8 +7,8 @@ import { freePort, spawnService, ServiceProcess, stopServices, waitUntilReady } 
 import { ensureIrisTopics } from '../support/telemetry-stream';
 
 /**
- * The published contract holds: every documented operation of the registry, the metrics-aggregator and the rollout
- * controller is driven with valid requests generated from the served document and invalid ones derived from every rule
+ * The published contract holds: every documented operation of the registry, the metrics-aggregator, the rollout
+ * controller, the kill switch and the shadow comparator is driven with valid requests generated from the served document and invalid ones derived from every rule
  * of its schemas, with admin, operator, viewer and no tokens; every response is checked by openapi-response-validator
  * (status listed, body valid against its schema). No hand-written assertion of shape.
  */
@@ -85,6 +85,8 @@ describe('every HTTP API keeps its published contract (openapi-response-validato
       registry: {},
       'metrics-aggregator': { METRICS_CONSUMER_GROUP: uniqueName('aggregator'), METRICS_ROLLING_VIEWS: 'none' },
       'rollout-controller': { ROLLOUT_CONSUMER_GROUP: uniqueName('controller'), ROLLOUT_TICK_INTERVAL_MS: '1000' },
+      'kill-switch': { KILL_SWITCH_EXPIRY_CHECK_MS: '1000' },
+      'shadow-comparator': { SHADOW_CONSUMER_GROUP: uniqueName('shadow') },
     };
     for (const [name, env] of Object.entries(specific)) {
       const port = await freePort();
@@ -105,8 +107,9 @@ describe('every HTTP API keeps its published contract (openapi-response-validato
   });
 
   it('answers ≥ 2,000 generated requests with documented statuses and bodies only, never 5xx', async () => {
-    const [registry, , controller] = services;
-    // Ids the generator cannot invent: an agent with two registered versions, the first adopted by the controller.
+    const [registry, , controller, killSwitch] = services;
+    // Ids the generator cannot invent: an agent with two registered versions, the first adopted by the controller,
+    // and a kill of the second engaged (the kill switch learns the versions from the registry's events).
     const agent = uniqueName('contract');
     const register = (system: string) =>
       fetch(`${registry.base}/v1/agents/${agent}/versions`, { method: 'POST', headers: { authorization: `Bearer ${TOKENS.operator}`, 'content-type': 'application/json' }, body: JSON.stringify(tuple(system)) }).then((r) => r.json() as Promise<{ versionId: string }>);
@@ -119,7 +122,14 @@ describe('every HTTP API keeps its published contract (openapi-response-validato
       if (Date.now() > deadline) throw new Error(`the controller did not learn ${v1}: ${adopt.status} ${await adopt.text()}`);
       await new Promise((r) => setTimeout(r, 300));
     }
-    const hints = { agent, ref: 'latest', a: 'latest', b: 'latest', candidateVersionId: v2, versionId: v1, 'If-Match': '*', codeRef: SHA, window: '1m', environment: 'production' };
+    const killId = 'k-contract';
+    for (;;) {
+      const engage = await fetch(`${killSwitch.base}/v1/kills`, { method: 'POST', headers: { authorization: `Bearer ${TOKENS.operator}`, 'content-type': 'application/json' }, body: JSON.stringify({ killId, scope: { agent, versionId: v2 }, reason: 'contract test', allowNoRoute: true }) });
+      if (engage.status === 201) break;
+      if (Date.now() > deadline) throw new Error(`the kill switch did not learn ${v2}: ${engage.status} ${await engage.text()}`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const hints = { agent, ref: 'latest', a: 'latest', b: 'latest', candidateVersionId: v2, versionId: v1, 'If-Match': '*', codeRef: SHA, window: '1m', environment: 'production', killId, candidate: v2 };
 
     const outcomes: Outcome[] = [];
     for (const service of services) {
@@ -149,6 +159,11 @@ describe('every HTTP API keeps its published contract (openapi-response-validato
     const violations = outcomes.filter((o) => o.errors);
     const byStatus = outcomes.reduce<Record<number, number>>((counts, o) => ({ ...counts, [o.status]: (counts[o.status] ?? 0) + 1 }), {});
     process.stdout.write(`api contract: ${outcomes.length} requests, statuses ${JSON.stringify(byStatus)}, ${violations.length} violations, ${outcomes.filter((o) => o.status >= 500).length} 5xx\n`);
+    for (const service of services) {
+      const own = outcomes.filter((o) => o.service === service.name);
+      const statuses = own.reduce<Record<number, number>>((counts, o) => ({ ...counts, [o.status]: (counts[o.status] ?? 0) + 1 }), {});
+      process.stdout.write(`  ${service.name}: ${own.length} requests, statuses ${JSON.stringify(statuses)}\n`);
+    }
     for (const v of violations.slice(0, 40)) process.stdout.write(`  VIOLATION ${v.service} [${v.token}] ${v.label} → ${v.status}: ${JSON.stringify(v.errors).slice(0, 500)}\n`);
     expect(outcomes.length).toBeGreaterThanOrEqual(2_000);
     expect(outcomes.filter((o) => o.status >= 500)).toEqual([]);

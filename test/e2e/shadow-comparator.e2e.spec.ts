@@ -1,4 +1,5 @@
 import { Kafka, logLevel } from 'kafkajs';
+import OpenAPIResponseValidator from 'openapi-response-validator';
 import { decodeMessage, EventOf, TOPICS } from '@iris/contracts';
 import { IrisAgentClient, route, type AgentHandler } from '@iris/agent-sdk';
 import { createFreshDatabase, dropDatabase, uniqueName } from '@iris/testing';
@@ -222,6 +223,15 @@ describe('shadow comparator on real Kafka and PostgreSQL, fed by the SDK', () =>
       const unknown = await get(`${comparator.base}/v1/agents/${agent}/shadow/v9/report`);
       expect(unknown).toMatchObject({ status: 404, body: { code: 'CANDIDATE_NOT_FOUND', errors: [{ field: 'candidate' }] } });
       expect((await get(`${comparator.base}/v1/agents/${agent}/shadow/v1-copy/report`, null)).status).toBe(401);
+
+      // Every answer above keeps to the served OpenAPI document (openapi-response-validator, as in the contract test,
+      // which has no shadow runs and so never sees these 200 bodies).
+      const document = (await get(`${comparator.base}/docs`, null)).body;
+      const violationOf = (path: string, answer: { status: number; body: unknown }) =>
+        new OpenAPIResponseValidator({ responses: document.paths[path].get.responses, components: document.components }).validateResponse(answer.status, answer.body);
+      const [reportPath, divergentPath] = ['/v1/agents/{agent}/shadow/{candidate}/report', '/v1/agents/{agent}/shadow/{candidate}/divergent'];
+      expect([report, unknown, badAgent].map((answer) => violationOf(reportPath, answer))).toEqual([undefined, undefined, undefined]);
+      expect([divergent, badLimit].map((answer) => violationOf(divergentPath, answer))).toEqual([undefined, undefined]);
     } finally {
       await reports.stop();
     }

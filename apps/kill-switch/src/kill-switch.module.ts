@@ -8,7 +8,6 @@ import { EVENT_STORE, IRIS_CONFIG, MESSAGE_BUS } from '@iris/runtime';
 import { endOffsetsProbe } from './catch-up';
 import { ExpiryTimer } from './expiry-timer';
 import { KillsController } from './http/kills.controller';
-import { OpenApiController } from './http/openapi';
 import { KillAdmission } from './kill-admission';
 import { KillCommandHandler } from './kill-command-handler';
 import { RoutingView } from './routing-view';
@@ -28,7 +27,7 @@ function settingsOf(config: IrisConfig): KillSwitchSettings {
  * expiry clock, and on start a check that the topic holds the latest set (re-published from the log if not).
  */
 @Module({
-  controllers: [KillsController, OpenApiController],
+  controllers: [KillsController],
   providers: [
     { provide: KILL_SWITCH_SETTINGS, inject: [IRIS_CONFIG], useFactory: settingsOf },
     { provide: VersionCatalog, useFactory: () => new VersionCatalog() },

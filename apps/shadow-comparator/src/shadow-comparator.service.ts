@@ -1,4 +1,5 @@
 import type { ServiceDefinition } from '@iris/runtime';
+import { SHADOW_API } from './http/shadow-api';
 import { ShadowComparatorTables1765100000000 } from './migrations/1765100000000-shadow-comparator-tables';
 import { ShadowComparatorModule } from './shadow-comparator.module';
 
@@ -10,4 +11,5 @@ export const ShadowComparatorService: ServiceDefinition = {
   module: ShadowComparatorModule,
   migrations: [ShadowComparatorTables1765100000000],
   kafkaConsumer: SHADOW_COMPARATOR_KAFKA_CONSUMER,
+  api: SHADOW_API,
 };

@@ -1,24 +1,25 @@
 import { randomUUID } from 'node:crypto';
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, UseFilters } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, UseInterceptors } from '@nestjs/common';
 import { Actor, CurrentActor, RequireRole } from '@iris/auth';
-import { IRIS_CONFIG } from '@iris/runtime';
+import { IRIS_CONFIG, SchemaParam } from '@iris/runtime';
 import type { IrisConfig } from '@iris/config';
 import { findKill, KillSwitchError, type CommandMetadata, type KillSetState } from '../domain';
 import { ExpiryTimer } from '../expiry-timer';
 import { KillCommandHandler } from '../kill-command-handler';
 import { RoutingView } from '../routing-view';
 import { VersionCatalog } from '../version-catalog';
-import { KillSwitchErrorFilter } from './kill-switch-error.filter';
+import { AgentParam, KillIdParam } from './kill-switch-api';
+import { KillSwitchErrorsInterceptor } from './kill-switch-errors';
 import { FallbackRequestSchema, KillRequestSchema, parseBody, ReleaseRequestSchema } from './request-schemas';
 import { agentKillsView, killSetView } from './views';
 
 /**
  * Kills of this environment: engage and release (operator), list (viewer); an agent's fallback (operator) and the
- * kills in force for it (viewer). A request is parsed, becomes one command, and every refusal maps to one status in
- * KillSwitchErrorFilter. Each answer states the kill set now in force (for the agent the command names).
+ * kills in force for it (viewer), as documented in KILL_SWITCH_API. A request is parsed with the documented schemas,
+ * becomes one command, and every refusal maps to one status (kill-switch-errors.ts). Each answer states the kill set now in force (for the agent the command names).
  */
 @Controller('v1')
-@UseFilters(KillSwitchErrorFilter)
+@UseInterceptors(KillSwitchErrorsInterceptor)
 export class KillsController {
   constructor(
     @Inject(KillCommandHandler) private readonly handler: KillCommandHandler,
@@ -43,14 +44,14 @@ export class KillsController {
   @Delete('kills/:killId')
   @RequireRole('operator')
   @HttpCode(200)
-  release(@Param('killId') killId: string, @Body() body: unknown, @CurrentActor() actor: Actor) {
+  release(@Param('killId', new SchemaParam('killId', KillIdParam)) killId: string, @Body() body: unknown, @CurrentActor() actor: Actor) {
     return this.releaseKill(killId, body, actor);
   }
 
   @Post('kills/:killId/release')
   @RequireRole('operator')
   @HttpCode(200)
-  releaseByPost(@Param('killId') killId: string, @Body() body: unknown, @CurrentActor() actor: Actor) {
+  releaseByPost(@Param('killId', new SchemaParam('killId', KillIdParam)) killId: string, @Body() body: unknown, @CurrentActor() actor: Actor) {
     return this.releaseKill(killId, body, actor);
   }
 
@@ -61,7 +62,7 @@ export class KillsController {
   }
 
   @Get('kills/:killId')
-  async show(@Param('killId') killId: string) {
+  async show(@Param('killId', new SchemaParam('killId', KillIdParam)) killId: string) {
     const { state } = await this.handler.load();
     const kill = findKill(state, killId);
     if (!kill) throw new KillSwitchError('KILL_NOT_FOUND', `no kill ${killId} is in force (released, expired or never engaged)`);
@@ -70,14 +71,14 @@ export class KillsController {
 
   @Put('agents/:agent/fallback')
   @RequireRole('operator')
-  async setFallback(@Param('agent') agent: string, @Body() body: unknown, @CurrentActor() actor: Actor) {
+  async setFallback(@Param('agent', new SchemaParam('agent', AgentParam)) agent: string, @Body() body: unknown, @CurrentActor() actor: Actor) {
     const { versionId, commandId } = parseBody(FallbackRequestSchema, body);
     const { state, events } = await this.handler.execute({ type: 'SetFallback', data: { agent, versionId }, metadata: this.metadata(actor, commandId) });
     return { applied: events.length > 0, ...this.inForce(state, agent) };
   }
 
   @Get('agents/:agent/kills')
-  async agentKills(@Param('agent') agent: string) {
+  async agentKills(@Param('agent', new SchemaParam('agent', AgentParam)) agent: string) {
     const { state } = await this.handler.load();
     if (!this.known(agent, state)) throw new KillSwitchError('UNKNOWN_AGENT', `no versions of agent ${agent} are registered`);
     return agentKillsView(state, this.config.environment, agent, this.routing.routingOf(agent), Date.now());

@@ -1,5 +1,5 @@
-import { BadRequestException } from '@nestjs/common';
-import { contractErrorMessage, ON_KILL, toContractIssues } from '@iris/contracts';
+import { agentName, contractErrorMessage, ON_KILL, toContractIssues } from '@iris/contracts';
+import { ApiError } from '@iris/runtime';
 import { z } from 'zod';
 
 /** Request bodies of the kill-switch API; the same schemas validate requests and describe them in OpenAPI. */
@@ -10,7 +10,7 @@ const ONE_YEAR_MS = 366 * 24 * 3_600_000;
 
 export const KillScopeSchema = z
   .strictObject({
-    agent: id().optional(),
+    agent: agentName().optional(),
     versionId: id().optional().describe('Needs `agent`.'),
     tenant: id().optional(),
     feature: id().optional(),
@@ -38,10 +38,10 @@ export const FallbackRequestSchema = z.strictObject({
   commandId,
 });
 
-/** Parses a request body; 400 `{ code: INVALID_REQUEST, message, errors: [{ field, reason }] }`. */
+/** Parses a request body; 400 `INVALID_REQUEST` in the one error shape, one `{ field, reason }` per offending field. */
 export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
   const result = schema.safeParse(body ?? {}, { error: contractErrorMessage });
   if (result.success) return result.data;
   const errors = toContractIssues(result.error.issues).map((issue) => ({ field: issue.path, reason: issue.message }));
-  throw new BadRequestException({ statusCode: 400, error: 'Bad Request', code: 'INVALID_REQUEST', message: 'Invalid request body', errors });
+  throw new ApiError(400, 'INVALID_REQUEST', 'Invalid request body', errors);
 }

@@ -1,30 +1,16 @@
-import { Controller, Get, Inject, Param, Query, UseFilters } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import type { IrisConfig, ShadowComparatorSettings } from '@iris/config';
-import { IRIS_CONFIG } from '@iris/runtime';
+import { ApiError, IRIS_CONFIG } from '@iris/runtime';
 import { ComparisonStore } from '../comparison-store';
 import { buildShadowReport, type ShadowGateLimits } from '../domain';
 import { ShadowMetrics } from '../shadow-metrics';
 import { SHADOW_COMPARATOR_SETTINGS, SHADOW_GATE_LIMITS } from '../tokens';
-import { ShadowErrorFilter, ShadowRequestError } from './shadow-errors';
+import { AgentParam, CandidateParam, LimitQuery, ShadowParam } from './shadow-api';
 
-const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,255}$/;
+const DEFAULT_LIMIT = 20;
 
-function identifier(field: string, value: string): string {
-  if (!IDENTIFIER.test(value)) throw new ShadowRequestError('INVALID_REQUEST', 'Invalid request', [{ field, reason: 'must be 1–256 letters, digits, ".", "_", ":", "@" or "-"' }]);
-  return value;
-}
-
-function limitOf(raw: string | undefined): number {
-  if (raw === undefined) return 20;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 500) {
-    throw new ShadowRequestError('INVALID_REQUEST', 'Invalid request', [{ field: 'limit', reason: 'must be an integer from 1 to 500' }]);
-  }
-  return Number(raw);
-}
-
-/** Shadow reports and the worst-diverging requests of a candidate (viewer). */
+/** Shadow reports and the worst-diverging requests of a candidate (viewer), as documented in SHADOW_API. */
 @Controller('v1')
-@UseFilters(ShadowErrorFilter)
 export class ShadowController {
   constructor(
     @Inject(ComparisonStore) private readonly store: ComparisonStore,
@@ -39,9 +25,7 @@ export class ShadowController {
    * window of the candidate merged, per baseline, judged with the same limits (not published).
    */
   @Get('agents/:agent/shadow/:candidate/report')
-  async report(@Param('agent') agent: string, @Param('candidate') candidate: string) {
-    identifier('agent', agent);
-    identifier('candidate', candidate);
+  async report(@Param('agent', new ShadowParam('agent', AgentParam)) agent: string, @Param('candidate', new ShadowParam('candidate', CandidateParam)) candidate: string) {
     const environment = this.config.environment;
     const [latest, overall] = await Promise.all([this.store.latestReport(environment, agent, candidate), this.store.overallTallies(environment, agent, candidate)]);
     if (!latest && overall.length === 0) throw this.notFound(agent, candidate);
@@ -68,10 +52,12 @@ export class ShadowController {
 
   /** The worst-diverging requests (most difference kinds, least similar output first), with both sides. */
   @Get('agents/:agent/shadow/:candidate/divergent')
-  async divergent(@Param('agent') agent: string, @Param('candidate') candidate: string, @Query('limit') rawLimit: string | undefined) {
-    identifier('agent', agent);
-    identifier('candidate', candidate);
-    const limit = limitOf(rawLimit);
+  async divergent(
+    @Param('agent', new ShadowParam('agent', AgentParam)) agent: string,
+    @Param('candidate', new ShadowParam('candidate', CandidateParam)) candidate: string,
+    @Query('limit', new ShadowParam('limit', LimitQuery)) requested: number | undefined,
+  ) {
+    const limit = requested ?? DEFAULT_LIMIT;
     const environment = this.config.environment;
     if (!(await this.store.knowsCandidate(environment, agent, candidate))) throw this.notFound(agent, candidate);
     const requests = await this.store.divergent(environment, agent, candidate, limit);
@@ -97,8 +83,8 @@ export class ShadowController {
     return this.metrics.snapshot();
   }
 
-  private notFound(agent: string, candidate: string): ShadowRequestError {
-    return new ShadowRequestError('CANDIDATE_NOT_FOUND', `no shadow runs of ${candidate} for agent ${agent} are known`, [
+  private notFound(agent: string, candidate: string): ApiError {
+    return new ApiError(404, 'CANDIDATE_NOT_FOUND', `no shadow runs of ${candidate} for agent ${agent} are known`, [
       { field: 'candidate', reason: `no shadow comparisons of ${candidate} (agent ${agent}) within the retention` },
     ]);
   }
