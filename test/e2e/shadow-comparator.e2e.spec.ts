@@ -350,12 +350,18 @@ describe('shadow comparator on real Kafka and PostgreSQL, fed by the SDK', () =>
       clients.push(client);
       expect(await client.ready({ timeoutMs: 30_000 })).toBe(true);
       const handler = agentHandler({ count: 0 });
-      for (let n = 0; n < 150; n++) {
+      // Served until the candidate leaves shadow in the SDK's own table: on a slow machine the comparator's first
+      // 3-s window (20 pairs suffice) can fail it, and roll it back, before all 150 requests are served.
+      const inShadow = () => client.routingTable()?.decision.table.versions.find((v) => v.versionId === 'v2-drops-refund')?.state === 'shadow';
+      let mirrored = 0;
+      for (let n = 0; n < 150 && inShadow(); n++) {
         const served = await client.serve({ sessionId: `${agent}-s${n}`, requestId: `r${n}`, tenant: 'acme', feature: 'refunds', input: { orderId: n, seed: n } }, handler);
         expect(served.decision.versionId).toBe('v1');
-        expect(served.shadows.map((s) => s.versionId)).toContain('v2-drops-refund');
+        if (served.shadows.some((s) => s.versionId === 'v2-drops-refund')) mirrored++;
+        else expect(inShadow()).toBe(false); // no mirror only once the table took the candidate out of shadow
         await new Promise((r) => setTimeout(r, 10));
       }
+      expect(mirrored).toBeGreaterThanOrEqual(20);
 
       const events = await audit.waitFor((e) => e.some((x) => x.data.kind === 'rolled-back'), 90_000, 'the rollback');
       const rolledBack = events.find((x) => x.data.kind === 'rolled-back')!;
