@@ -23,8 +23,10 @@ export interface PartitionState {
   /** A checkpoint failed: this copy must not be used or saved again (the next batch reloads from the store). */
   discarded: boolean;
   lastEventAtWallMs: number;
-  /** Whether the last batch reached the partition's end (a lagging partition is never treated as idle). */
+  /** Whether the last batch reached the partition's end as of its fetch (a lagging partition is never treated as idle). */
   caughtUp: boolean;
+  /** The partition's end was read since its last batch and nothing lay beyond nextOffset (see TelemetryAggregator.checkEnds). */
+  endConfirmed: boolean;
 }
 
 /**

@@ -5,6 +5,7 @@ import { AggregatorState, isTelemetryEvent, TelemetryEvent, WindowedAggregator }
 import { eventTimeMs } from './aggregation/event-time';
 import type { AggregatorMetrics } from './aggregator-metrics';
 import type { AggregatorSettings } from './aggregator-settings';
+import type { EndOffsetsProbe } from './partition-end-offsets';
 import { checkpointDue, lean, LEAN_STATE, PartitionState, windowIndexPassed } from './partition-state';
 import { PartitionOwnershipLostError, PartitionStore } from './partition-store';
 
@@ -19,6 +20,14 @@ export interface TelemetryAggregatorOptions {
    * partition's watermark and make every later event late. Default: unbounded (the service passes 5 min).
    */
   maxClockSkewMs?: number;
+  /**
+   * Reads the topic's end offsets. A batch's highWatermark was read when it was fetched, which may be long before it
+   * is applied (a batch retried through an outage, a batch queued behind another partition's); so before a quiet,
+   * caught-up partition is treated as idle (its watermark follows wall time), its end is checked: records still to
+   * fetch keep it lagging, and while the end can't be read it holds its windows. Without a probe the batch's
+   * highWatermark is trusted (tests of other concerns).
+   */
+  endOffsets?: EndOffsetsProbe;
 }
 
 /** The metrics-aggregator service's default maxClockSkewMs (IRIS_AGGREGATOR_MAX_CLOCK_SKEW_MS, read in libs/config). */
@@ -51,6 +60,9 @@ export class TelemetryAggregator {
   private timer?: NodeJS.Timeout;
   private stopping = false;
   private readonly topic: string;
+  /** The end-offsets check in flight (at most one), and whether the last one failed (said once per failure run). */
+  private endCheck?: Promise<void>;
+  private endCheckFailing = false;
 
   constructor(
     private readonly bus: MessageBus,
@@ -94,6 +106,7 @@ export class TelemetryAggregator {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.stopping = true; // from now on every batch is saved before it returns
+    await this.endCheck;
     await Promise.all([...this.partitions.keys()].map((partition) => this.withPartition(partition, () => this.saveNow(partition))));
     await this.subscription?.stop();
     await Promise.all(this.locks.values());
@@ -161,6 +174,7 @@ export class TelemetryAggregator {
     state.lastEventAtWallMs = now;
     const highWatermark = last.highWatermark;
     state.caughtUp = highWatermark === undefined || state.nextOffset >= BigInt(highWatermark);
+    state.endConfirmed = false; // the highWatermark may be stale: idle only once the partition's end is checked (tick)
     if (highWatermark !== undefined) this.metrics.partitionOffsetLag.set(partition, Number(BigInt(highWatermark) - state.nextOffset));
     const newestEventMs = aggregator.sourceClockMs(source);
     if (newestEventMs !== undefined) this.metrics.partitionDelayMs.set(partition, now - newestEventMs);
@@ -204,6 +218,7 @@ export class TelemetryAggregator {
       discarded: false,
       lastEventAtWallMs: now,
       caughtUp: false,
+      endConfirmed: false,
     };
     this.partitions.set(partition, state);
     return state;
@@ -271,14 +286,16 @@ export class TelemetryAggregator {
   }
 
   /**
-   * Every tick: a quiet partition must not hold windows open forever — once caught up and without events for
-   * idleAfterMs, its clock follows wall time (minus idleAfterMs); and a partition due a checkpoint gets it.
+   * Every tick: a quiet partition must not hold windows open forever — once caught up, checked to be at its end
+   * (see TelemetryAggregatorOptions.endOffsets) and without events for idleAfterMs, its clock follows wall time
+   * (minus idleAfterMs); and a partition due a checkpoint gets it.
    */
   private async tick(): Promise<void> {
     const now = this.now();
+    this.checkEnds(now);
     for (const [partition, state] of this.partitions) {
       if (this.owned && !this.owned.has(partition)) continue;
-      const idle = state.caughtUp && now - state.lastEventAtWallMs >= this.settings.idleAfterMs;
+      const idle = this.looksIdle(state, now) && (state.endConfirmed || !this.options.endOffsets);
       if (!idle && !checkpointDue(state, now, this.settings)) continue;
       await this.withPartition(partition, async () => {
         if (this.stopping || this.partitions.get(partition) !== state || (this.owned && !this.owned.has(partition))) return;
@@ -286,6 +303,45 @@ export class TelemetryAggregator {
         if (checkpointDue(state, now, this.settings) || state.aggregator.stats().closedWindowsPending > 0) this.startCheckpoint(partition, state);
       });
     }
+  }
+
+  private looksIdle(state: PartitionState, now: number): boolean {
+    return state.caughtUp && now - state.lastEventAtWallMs >= this.settings.idleAfterMs;
+  }
+
+  /**
+   * Reads the topic's end offsets (in the background, one read at a time) when a partition looks idle but its end
+   * is unconfirmed since its last batch. At its end: confirmed (idle from the next tick). Records beyond it: it is
+   * lagging (the next batch says where it stands). Unreadable: it stays unconfirmed and holds its windows.
+   */
+  private checkEnds(now: number): void {
+    const probe = this.options.endOffsets;
+    if (!probe || this.endCheck || this.stopping) return;
+    const candidates = [...this.partitions].filter(([partition, state]) => (!this.owned || this.owned.has(partition)) && !state.endConfirmed && this.looksIdle(state, now));
+    if (candidates.length === 0) return;
+    const seen = new Map(candidates.map(([, state]) => [state, state.lastEventAtWallMs]));
+    this.endCheck = probe(this.topic)
+      .then(
+        (ends) => {
+          if (this.endCheckFailing) this.logger.info('partition end offsets readable again; idle partitions follow wall time', { topic: this.topic });
+          this.endCheckFailing = false;
+          for (const [partition, state] of candidates) {
+            const end = ends.get(partition);
+            // A batch applied since the read says where the partition stands; so does a reload.
+            if (end === undefined || state.discarded || seen.get(state) !== state.lastEventAtWallMs) continue;
+            if (end <= state.nextOffset) state.endConfirmed = true;
+            else state.caughtUp = false; // records wait beyond the (stale) highWatermark of its last batch
+            this.metrics.partitionOffsetLag.set(partition, Number(end > state.nextOffset ? end - state.nextOffset : 0n));
+          }
+        },
+        (error: unknown) => {
+          if (!this.endCheckFailing) this.logger.warn('cannot read partition end offsets; idle partitions hold their windows until it can', { topic: this.topic, error });
+          this.endCheckFailing = true;
+        },
+      )
+      .finally(() => {
+        this.endCheck = undefined;
+      });
   }
 
   /** Serialises work on one partition (batches and ticks). */

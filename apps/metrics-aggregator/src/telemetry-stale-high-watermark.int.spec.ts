@@ -1,0 +1,105 @@
+import { generateTelemetry } from '@iris/agent-sim';
+import { encodeMessage, type IrisEvent } from '@iris/contracts';
+import { EmbeddedMessageBus, RetriableError, silentLogger, type BatchOutcome, type MessageBus, type Subscription, type SubscriptionOptions } from '@iris/messaging';
+import { JsonLogger } from '@iris/observability';
+import { uniqueName } from '@iris/testing';
+import { AggregatorMetrics } from './aggregator-metrics';
+import type { AggregatorSettings } from './aggregator-settings';
+import { embeddedEndOffsets } from './partition-end-offsets';
+import { PartitionStore } from './partition-store';
+import { useMetricsDatabase } from './testing/metrics-database';
+import { TelemetryAggregator } from './telemetry-aggregator';
+
+jest.setTimeout(60_000);
+
+/**
+ * The bus of a consumer living through an outage on a loaded machine, around the real embedded bus: the handler's
+ * first call fails as a dependency does while it is down (a retriable error) and, meanwhile, more records are
+ * published — so the batch processor retries the SAME chunk, whose highWatermark was read before them; the delivery
+ * after that retry comes `slowFetchMs` late (the next fetch of a busy consumer).
+ */
+class OutageThenSlowFetchBus implements MessageBus {
+  constructor(
+    private readonly inner: EmbeddedMessageBus,
+    private readonly publishedDuringOutage: () => Promise<void>,
+    private readonly slowFetchMs: number,
+  ) {}
+
+  publish: MessageBus['publish'] = (topic, messages) => this.inner.publish(topic, messages);
+  ensureTopics: MessageBus['ensureTopics'] = (topics) => this.inner.ensureTopics(topics);
+  close: MessageBus['close'] = () => this.inner.close();
+
+  subscribe<T>(options: SubscriptionOptions<T>): Promise<Subscription> {
+    let call = 0;
+    return this.inner.subscribe<T>({
+      ...options,
+      handleBatch: async (messages): Promise<void | BatchOutcome> => {
+        call++;
+        if (call === 1) {
+          await this.publishedDuringOutage();
+          throw new RetriableError('connect ECONNREFUSED 127.0.0.1:5432 (the database is down)');
+        }
+        if (call === 3) await new Promise((done) => setTimeout(done, this.slowFetchMs));
+        return options.handleBatch(messages);
+      },
+    });
+  }
+}
+
+/** Real PostgreSQL (checkpoints) and the real batch processor: what was published during an outage is counted, none late. */
+describe('TelemetryAggregator after an outage, with a batch whose highWatermark is stale', () => {
+  const database = useMetricsDatabase('iris_aggregator_stale_hw', 4);
+
+  it('does not take the partition for idle until its end is read: records published during the outage count, none late, and the quiet partition then closes its windows', async () => {
+    const topic = uniqueName('telemetry-stale-hw');
+    const settings: AggregatorSettings = {
+      consumerGroup: uniqueName('group'),
+      windowMs: 500,
+      allowedLatenessMs: 0,
+      idleAfterMs: 300,
+      emitIntervalMs: 100,
+      maxBatchSize: 1_000,
+      checkpointIntervalMs: 100,
+      rollingViewsMs: [],
+    };
+    const events: IrisEvent[] = generateTelemetry({
+      agent: uniqueName('agent'),
+      seed: 7,
+      startTimeMs: Date.now() - 5_000,
+      totalRequests: 60,
+      requestRatePerSec: 50,
+      sessionLength: { min: 2, max: 5 },
+      tenants: ['acme'],
+      features: ['chat'],
+      versions: [{ versionId: 'v1', weight: 1, errorRate: 0.1, latencyMs: { distribution: 'lognormal', p50: 100, p99: 300 }, costUsd: { mean: 0.01, sd: 0.001 }, toolFailureRate: 0, policyViolationRate: 0, feedbackRate: 0 }],
+    }).sort((a, b) => Date.parse(a.occurredAt) - Date.parse(b.occurredAt));
+    const beforeOutage = events.slice(0, events.length / 2);
+    const duringOutage = events.slice(events.length / 2);
+    const lastEventMs = Date.parse(events[events.length - 1]!.occurredAt);
+    const toMessages = (batch: IrisEvent[]) => batch.map((event) => ({ key: 'one-partition', value: encodeMessage(event) }));
+
+    const inner = new EmbeddedMessageBus({ logger: silentLogger });
+    const bus = new OutageThenSlowFetchBus(inner, () => inner.publish(topic, toMessages(duringOutage)), 5 * settings.idleAfterMs);
+    const metrics = new AggregatorMetrics();
+    const store = new PartitionStore(database(), settings.consumerGroup, topic);
+    const aggregator = new TelemetryAggregator(bus, store, settings, metrics, new JsonLogger('test', 'error', () => undefined), Date.now, {
+      topic,
+      endOffsets: embeddedEndOffsets(inner),
+    });
+    try {
+      await bus.ensureTopics([{ topic, partitions: 1 }]);
+      await bus.publish(topic, toMessages(beforeOutage));
+      await aggregator.start();
+      const deadline = Date.now() + 30_000;
+      // Every record handled, and the quiet partition's watermark past the last event's window (no new traffic needed).
+      while (metrics.eventsApplied + metrics.lateEvents + metrics.duplicates < events.length || !((metrics.partitionWatermarkMs.get(0) ?? 0) > lastEventMs + settings.windowMs)) {
+        if (Date.now() > deadline) throw new Error(`timed out: applied ${metrics.eventsApplied}, late ${metrics.lateEvents} of ${events.length}; watermark ${metrics.partitionWatermarkMs.get(0)}, last event ${lastEventMs}`);
+        await new Promise((done) => setTimeout(done, 50));
+      }
+      expect({ late: metrics.lateEvents, applied: metrics.eventsApplied }).toEqual({ late: 0, applied: events.length });
+    } finally {
+      await aggregator.stop();
+      await bus.close();
+    }
+  });
+});
