@@ -3,7 +3,7 @@ import type { IrisConfig, MetricsAggregatorSettings } from '@iris/config';
 import { TOPICS } from '@iris/contracts';
 import type { PostgresEventStore } from '@iris/event-store';
 import { type ConsumerHealth, EmbeddedMessageBus, type MessageBus } from '@iris/messaging';
-import { JsonLogger } from '@iris/observability';
+import { JsonLogger, READINESS_CHECKS, type ReadinessCheck } from '@iris/observability';
 import { CONSUMER_HEALTH, EVENT_STORE, IRIS_CONFIG, kafkaConnection, MESSAGE_BUS } from '@iris/runtime';
 import { DataSource } from 'typeorm';
 import { AggregatorMetrics } from './aggregator-metrics';
@@ -43,8 +43,11 @@ export class MetricsAggregatorModule implements OnApplicationBootstrap, BeforeAp
     private readonly metrics: AggregatorMetrics,
     private readonly logger: JsonLogger,
     @Inject(CONSUMER_HEALTH) consumerHealth: ConsumerHealth,
+    @Inject(READINESS_CHECKS) readinessChecks: ReadinessCheck[],
   ) {
     this.metrics.consumerHealth = consumerHealth;
+    // Records skipped for good show in readiness for a while (the service's shared checks are the same array).
+    readinessChecks.push({ name: 'telemetry', check: async () => this.metrics.assertNothingSkippedRecently() });
   }
 
   async onApplicationBootstrap(): Promise<void> {

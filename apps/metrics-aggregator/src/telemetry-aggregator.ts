@@ -201,6 +201,7 @@ export class TelemetryAggregator {
       }
       // Asked before and the log still starts later: those records are gone (retention); carry on without them.
       this.logger.warn('records between the checkpoint and the log start are gone', { partition, from: stored.nextOffset.toString(), to: firstOffset.toString() });
+      this.metrics.skipped({ partition, fromOffset: stored.nextOffset.toString(), toOffset: firstOffset.toString(), atMs: this.now() });
     }
     this.resumeAsked.delete(partition);
     const now = this.now();
