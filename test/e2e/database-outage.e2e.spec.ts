@@ -236,11 +236,16 @@ describe('a PostgreSQL outage of 15 s under the rollout-controller and the metri
     // Telemetry published before the cut: counted exactly.
     const expectedBefore = summarizeTelemetry(streams[before]!);
     const snapshotsBefore = snapshotsOf[before]!;
+    // A wait that fails says where the aggregator's partitions stand (watermarks, lag, stalled).
+    const withAggregatorState = async (error: Error): Promise<never> => {
+      const text = await (await fetch(`${aggregator}/metrics`)).text().catch(() => '');
+      throw new Error(`${error.message}\nnow ${Date.now()}\n${text.split('\n').filter((line) => line && !line.startsWith('#')).join('\n')}`);
+    };
     await snapshotsBefore.waitFor(
       () => (['v1', 'v2'] as const).every((v) => snapshotsBefore.total(v, 'requests') >= expectedBefore[v].requests && snapshotsBefore.total(v, 'sessionsStarted') >= expectedBefore[v].sessionsStarted),
       45_000,
       () => `v1 ${snapshotsBefore.total('v1', 'requests')}/${expectedBefore.v1.requests}, v2 ${snapshotsBefore.total('v2', 'requests')}/${expectedBefore.v2.requests}`,
-    );
+    ).catch(withAggregatorState);
     // Telemetry published during the cut: counted exactly too, none of it late (a batch applied after the outage carries
     // the partition end as of its fetch: the aggregator reads the end before it takes a quiet partition for idle).
     const expectedDuring = summarizeTelemetry(streams[during]!);
@@ -249,7 +254,7 @@ describe('a PostgreSQL outage of 15 s under the rollout-controller and the metri
       () => (['v1', 'v2'] as const).every((v) => snapshotsDuring.total(v, 'requests') >= expectedDuring[v].requests && snapshotsDuring.total(v, 'sessionsStarted') >= expectedDuring[v].sessionsStarted),
       45_000,
       () => `v1 ${snapshotsDuring.total('v1', 'requests')}/${expectedDuring.v1.requests}, v2 ${snapshotsDuring.total('v2', 'requests')}/${expectedDuring.v2.requests}`,
-    );
+    ).catch(withAggregatorState);
     await eventually('both services ready again', () => (readiness.seen.aggregator!.lastStatus === 200 && readiness.seen.controller!.lastStatus === 200 ? true : undefined), 30_000);
     await readiness.stop();
     await sleep(1_000); // a double count would show up as more than expected

@@ -30,6 +30,9 @@ export interface TelemetryAggregatorOptions {
   endOffsets?: EndOffsetsProbe;
 }
 
+/** Longest wait for a read of the partitions' end offsets; a read that hangs must not stop later ones. */
+const END_CHECK_TIMEOUT_MS = 5_000;
+
 /** The metrics-aggregator service's default maxClockSkewMs (IRIS_AGGREGATOR_MAX_CLOCK_SKEW_MS, read in libs/config). */
 export const DEFAULT_MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
@@ -321,7 +324,11 @@ export class TelemetryAggregator {
     const candidates = [...this.partitions].filter(([partition, state]) => (!this.owned || this.owned.has(partition)) && !state.endConfirmed && this.looksIdle(state, now));
     if (candidates.length === 0) return;
     const seen = new Map(candidates.map(([, state]) => [state, state.lastEventAtWallMs]));
-    this.endCheck = probe(this.topic)
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, fail) => {
+      timer = setTimeout(() => fail(new Error(`no answer in ${END_CHECK_TIMEOUT_MS} ms`)), END_CHECK_TIMEOUT_MS);
+    });
+    this.endCheck = Promise.race([probe(this.topic), timedOut])
       .then(
         (ends) => {
           if (this.endCheckFailing) this.logger.info('partition end offsets readable again; idle partitions follow wall time', { topic: this.topic });
@@ -341,6 +348,7 @@ export class TelemetryAggregator {
         },
       )
       .finally(() => {
+        clearTimeout(timer);
         this.endCheck = undefined;
       });
   }
