@@ -102,4 +102,64 @@ describe('TelemetryAggregator after an outage, with a batch whose highWatermark 
       await bus.close();
     }
   });
+  it('holds a quiet partition\'s windows while its end cannot be read, and lets them close once it can', async () => {
+    const topic = uniqueName('telemetry-end-unreadable');
+    const settings: AggregatorSettings = {
+      consumerGroup: uniqueName('group'),
+      windowMs: 500,
+      allowedLatenessMs: 0,
+      idleAfterMs: 200,
+      emitIntervalMs: 100,
+      maxBatchSize: 1_000,
+      checkpointIntervalMs: 100,
+      rollingViewsMs: [],
+    };
+    const events: IrisEvent[] = generateTelemetry({
+      agent: uniqueName('agent'),
+      seed: 9,
+      startTimeMs: Date.now() - 5_000,
+      totalRequests: 20,
+      requestRatePerSec: 50,
+      sessionLength: { min: 2, max: 3 },
+      tenants: ['acme'],
+      features: ['chat'],
+      versions: [{ versionId: 'v1', weight: 1, errorRate: 0, latencyMs: { distribution: 'lognormal', p50: 100, p99: 300 }, costUsd: { mean: 0.01, sd: 0.001 }, toolFailureRate: 0, policyViolationRate: 0, feedbackRate: 0 }],
+    }).sort((a, b) => Date.parse(a.occurredAt) - Date.parse(b.occurredAt));
+    const lastEventMs = Date.parse(events[events.length - 1]!.occurredAt);
+    const bus = new EmbeddedMessageBus({ logger: silentLogger });
+    const readable = embeddedEndOffsets(bus);
+    let brokerDown = true;
+    let reads = 0;
+    const metrics = new AggregatorMetrics();
+    const aggregator = new TelemetryAggregator(bus, new PartitionStore(database(), settings.consumerGroup, topic), settings, metrics, new JsonLogger('test', 'error', () => undefined), Date.now, {
+      topic,
+      endOffsets: async (name) => {
+        reads++;
+        if (brokerDown) throw new Error('connect ECONNREFUSED 127.0.0.1:9092');
+        return readable(name);
+      },
+    });
+    const watermark = () => metrics.partitionWatermarkMs.get(0) ?? 0;
+    try {
+      await bus.ensureTopics([{ topic, partitions: 1 }]);
+      await bus.publish(topic, events.map((event) => ({ key: 'one-partition', value: encodeMessage(event) })));
+      await aggregator.start();
+      const deadline = Date.now() + 20_000;
+      while (metrics.eventsApplied < events.length || reads < 3) {
+        if (Date.now() > deadline) throw new Error(`timed out: applied ${metrics.eventsApplied} of ${events.length}, ${reads} end reads`);
+        await new Promise((done) => setTimeout(done, 50));
+      }
+      await new Promise((done) => setTimeout(done, 5 * settings.idleAfterMs));
+      expect(watermark()).toBeLessThanOrEqual(lastEventMs); // held: no wall-clock advance without the end
+      brokerDown = false;
+      while (!(watermark() > lastEventMs + settings.windowMs)) {
+        if (Date.now() > deadline) throw new Error(`timed out: watermark ${watermark()}, last event ${lastEventMs}`);
+        await new Promise((done) => setTimeout(done, 50));
+      }
+      expect(metrics.lateEvents).toBe(0);
+    } finally {
+      await aggregator.stop();
+      await bus.close();
+    }
+  });
 });
