@@ -57,6 +57,8 @@ export class TelemetryAggregator {
   private readonly locks = new Map<number, Promise<unknown>>();
   /** Per partition: the offset a redelivery was last asked from (a second gap there means the records are gone). */
   private readonly resumeAsked = new Map<number, bigint>();
+  /** Partitions whose copy was discarded (failed checkpoint) and not rebuilt yet: the tick reloads them (see reloadDiscarded). */
+  private readonly reloadPending = new Set<number>();
   private subscription?: Subscription;
   /** Partitions this member owns; undefined until the bus says (the embedded bus never does: one process owns all). */
   private owned: Set<number> | undefined;
@@ -276,7 +278,44 @@ export class TelemetryAggregator {
     state.discarded = true;
     if (this.partitions.get(partition) !== state) return;
     this.partitions.delete(partition);
-    if (!this.stopping) this.subscription?.resumeFrom?.(this.topic, partition, String(state.storedOffset ?? state.loadedFromOffset));
+    if (this.stopping) return;
+    this.subscription?.resumeFrom?.(this.topic, partition, String(state.storedOffset ?? state.loadedFromOffset));
+    this.reloadPending.add(partition);
+  }
+
+  /**
+   * A discarded copy is rebuilt by the partition's next batch — but a partition with nothing after its checkpoint gets
+   * none (e.g. its copy only moved its idle watermark, and the write failed as the database came back), and without a
+   * copy its stored watermark would hold every window back until new traffic. So the tick reloads it from the store,
+   * as caught up as of nothing: the end check (endOffsets) says whether it is idle or records are on their way.
+   * Without an end check it waits for a batch, as before.
+   */
+  private async reloadDiscarded(partition: number): Promise<void> {
+    if (this.partitions.has(partition) || (this.owned && !this.owned.has(partition))) {
+      this.reloadPending.delete(partition);
+      return;
+    }
+    if (!this.options.endOffsets) return;
+    const stored = await this.store.load(partition).catch(() => null); // the database may still be down: next tick
+    if (stored === null || this.partitions.has(partition) || this.stopping) return;
+    this.reloadPending.delete(partition);
+    if (stored === undefined) return; // never saved: its first batch builds it
+    const now = this.now();
+    this.partitions.set(partition, {
+      aggregator: WindowedAggregator.restore(lean(stored.state)),
+      source: `p${partition}`,
+      nextOffset: stored.nextOffset,
+      loadedFromOffset: stored.nextOffset,
+      storedOffset: stored.nextOffset,
+      savedWindowIndex: stored.watermarkMs == null ? null : Math.floor(stored.watermarkMs / this.settings.windowMs),
+      checkpointedAtMs: now,
+      unsaved: 0,
+      writing: undefined,
+      discarded: false,
+      lastEventAtWallMs: now,
+      caughtUp: true,
+      endConfirmed: false,
+    });
   }
 
   /** Saves the partition's progress and waits for it (stop). */
@@ -296,6 +335,7 @@ export class TelemetryAggregator {
    */
   private async tick(): Promise<void> {
     const now = this.now();
+    for (const partition of [...this.reloadPending]) await this.withPartition(partition, () => this.reloadDiscarded(partition));
     this.checkEnds(now);
     for (const [partition, state] of this.partitions) {
       if (this.owned && !this.owned.has(partition)) continue;

@@ -162,4 +162,62 @@ describe('TelemetryAggregator after an outage, with a batch whose highWatermark 
       await bus.close();
     }
   });
+  it('a quiet partition whose checkpoint failed (nothing after it to redeliver) is reloaded and closes its windows without new traffic', async () => {
+    const topic = uniqueName('telemetry-quiet-discarded');
+    const settings: AggregatorSettings = {
+      consumerGroup: uniqueName('group'),
+      windowMs: 300,
+      allowedLatenessMs: 0,
+      idleAfterMs: 200,
+      emitIntervalMs: 100,
+      maxBatchSize: 1_000,
+      checkpointIntervalMs: 100,
+      rollingViewsMs: [],
+    };
+    const events: IrisEvent[] = generateTelemetry({
+      agent: uniqueName('agent'),
+      seed: 13,
+      startTimeMs: Date.now() - 5_000,
+      totalRequests: 10,
+      requestRatePerSec: 50,
+      sessionLength: { min: 2, max: 3 },
+      tenants: ['acme'],
+      features: ['chat'],
+      versions: [{ versionId: 'v1', weight: 1, errorRate: 0, latencyMs: { distribution: 'lognormal', p50: 100, p99: 300 }, costUsd: { mean: 0.01, sd: 0.001 }, toolFailureRate: 0, policyViolationRate: 0, feedbackRate: 0 }],
+    }).sort((a, b) => Date.parse(a.occurredAt) - Date.parse(b.occurredAt));
+    const bus = new EmbeddedMessageBus({ logger: silentLogger });
+    const metrics = new AggregatorMetrics();
+    const store = new PartitionStore(database(), settings.consumerGroup, topic);
+    const aggregator = new TelemetryAggregator(bus, store, settings, metrics, new JsonLogger('test', 'error', () => undefined), Date.now, {
+      topic,
+      endOffsets: embeddedEndOffsets(bus),
+    });
+    const storedWatermark = async () => (await store.load(0))?.watermarkMs ?? 0;
+    const until = async (what: string, condition: () => Promise<boolean>) => {
+      const deadline = Date.now() + 20_000;
+      while (!(await condition())) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((done) => setTimeout(done, 50));
+      }
+    };
+    try {
+      await bus.ensureTopics([{ topic, partitions: 1 }]);
+      await bus.publish(topic, events.map((event) => ({ key: 'one-partition', value: encodeMessage(event) })));
+      await aggregator.start();
+      await until('the idle partition following wall time', async () => (await storedWatermark()) > Date.now() - 2_000);
+      // The checkpoint table is away for a moment: the next idle checkpoint fails and the copy is discarded.
+      await database().query('ALTER TABLE metrics_partition_checkpoints RENAME TO metrics_partition_checkpoints_away');
+      const failuresBefore = metrics.checkpoints;
+      await new Promise((done) => setTimeout(done, 4 * settings.windowMs));
+      await database().query('ALTER TABLE metrics_partition_checkpoints_away RENAME TO metrics_partition_checkpoints');
+      expect(metrics.checkpoints).toBe(failuresBefore); // none succeeded while away
+      const backAt = Date.now();
+      await until('the stored watermark moving on after the table is back', async () => (await storedWatermark()) > backAt - settings.idleAfterMs);
+      expect(metrics.eventsApplied).toBe(events.length);
+      expect(metrics.lateEvents).toBe(0);
+    } finally {
+      await aggregator.stop();
+      await bus.close();
+    }
+  });
 });
