@@ -25,8 +25,11 @@ export interface PartitionState {
   lastEventAtWallMs: number;
   /** Whether the last batch reached the partition's end as of its fetch (a lagging partition is never treated as idle). */
   caughtUp: boolean;
-  /** The partition's end was read since its last batch and nothing lay beyond nextOffset (see TelemetryAggregator.checkEnds). */
-  endConfirmed: boolean;
+  /**
+   * Wall time at which the latest read of the partition's end (since its last batch) started and found nothing beyond
+   * nextOffset; undefined: not confirmed. An idle watermark never passes it minus the idle time (TelemetryAggregator.checkEnds).
+   */
+  endConfirmedAtMs: number | undefined;
 }
 
 /**

@@ -19,7 +19,7 @@ function state(overrides: Partial<PartitionState> = {}, watermarkAtMs?: number):
     discarded: false,
     lastEventAtWallMs: 0,
     caughtUp: false,
-    endConfirmed: false,
+    endConfirmedAtMs: undefined,
     ...overrides,
   };
 }

@@ -58,7 +58,7 @@ export class TelemetryAggregator {
   /** Per partition: the offset a redelivery was last asked from (a second gap there means the records are gone). */
   private readonly resumeAsked = new Map<number, bigint>();
   /** Partitions whose copy was discarded (failed checkpoint) and not rebuilt yet: the tick reloads them (see reloadDiscarded). */
-  private readonly reloadPending = new Set<number>();
+  private readonly reloadPending = new Map<number, { atMs: number; delayMs: number }>();
   private subscription?: Subscription;
   /** Partitions this member owns; undefined until the bus says (the embedded bus never does: one process owns all). */
   private owned: Set<number> | undefined;
@@ -179,7 +179,7 @@ export class TelemetryAggregator {
     state.lastEventAtWallMs = now;
     const highWatermark = last.highWatermark;
     state.caughtUp = highWatermark === undefined || state.nextOffset >= BigInt(highWatermark);
-    state.endConfirmed = false; // the highWatermark may be stale: idle only once the partition's end is checked (tick)
+    state.endConfirmedAtMs = undefined; // the highWatermark may be stale: idle only once the partition's end is read (tick)
     if (highWatermark !== undefined) this.metrics.partitionOffsetLag.set(partition, Number(BigInt(highWatermark) - state.nextOffset));
     const newestEventMs = aggregator.sourceClockMs(source);
     if (newestEventMs !== undefined) this.metrics.partitionDelayMs.set(partition, now - newestEventMs);
@@ -224,7 +224,7 @@ export class TelemetryAggregator {
       discarded: false,
       lastEventAtWallMs: now,
       caughtUp: false,
-      endConfirmed: false,
+      endConfirmedAtMs: undefined,
     };
     this.partitions.set(partition, state);
     return state;
@@ -280,7 +280,8 @@ export class TelemetryAggregator {
     this.partitions.delete(partition);
     if (this.stopping) return;
     this.subscription?.resumeFrom?.(this.topic, partition, String(state.storedOffset ?? state.loadedFromOffset));
-    this.reloadPending.add(partition);
+    // Its redelivery usually rebuilds it first; the reload waits an idle time, then backs off while the store is down.
+    this.reloadPending.set(partition, { atMs: this.now() + this.settings.idleAfterMs, delayMs: this.settings.idleAfterMs });
   }
 
   /**
@@ -295,9 +296,16 @@ export class TelemetryAggregator {
       this.reloadPending.delete(partition);
       return;
     }
-    if (!this.options.endOffsets) return;
-    const stored = await this.store.load(partition).catch(() => null); // the database may still be down: next tick
-    if (stored === null || this.partitions.has(partition) || this.stopping) return;
+    const pending = this.reloadPending.get(partition);
+    if (!this.options.endOffsets || !pending || this.now() < pending.atMs) return;
+    const stored = await this.store.load(partition).catch(() => null);
+    if (stored === null) {
+      // The database may still be down: try again later, backing off up to 5 s.
+      pending.delayMs = Math.min(pending.delayMs * 2, 5_000);
+      pending.atMs = this.now() + pending.delayMs;
+      return;
+    }
+    if (this.partitions.has(partition) || this.stopping) return;
     this.reloadPending.delete(partition);
     if (stored === undefined) return; // never saved: its first batch builds it
     const now = this.now();
@@ -314,7 +322,7 @@ export class TelemetryAggregator {
       discarded: false,
       lastEventAtWallMs: now,
       caughtUp: true,
-      endConfirmed: false,
+      endConfirmedAtMs: undefined,
     });
   }
 
@@ -329,21 +337,22 @@ export class TelemetryAggregator {
   }
 
   /**
-   * Every tick: a quiet partition must not hold windows open forever — once caught up, checked to be at its end
-   * (see TelemetryAggregatorOptions.endOffsets) and without events for idleAfterMs, its clock follows wall time
-   * (minus idleAfterMs); and a partition due a checkpoint gets it.
+   * Every tick: a quiet partition must not hold windows open forever — once caught up and without events for
+   * idleAfterMs, its clock follows wall time (minus idleAfterMs), as far as the latest read of its end found nothing
+   * more (see checkEnds); and a partition due a checkpoint gets it.
    */
   private async tick(): Promise<void> {
     const now = this.now();
-    for (const partition of [...this.reloadPending]) await this.withPartition(partition, () => this.reloadDiscarded(partition));
+    for (const partition of [...this.reloadPending.keys()]) await this.withPartition(partition, () => this.reloadDiscarded(partition));
     this.checkEnds(now);
     for (const [partition, state] of this.partitions) {
       if (this.owned && !this.owned.has(partition)) continue;
-      const idle = this.looksIdle(state, now) && (state.endConfirmed || !this.options.endOffsets);
-      if (!idle && !checkpointDue(state, now, this.settings)) continue;
+      // With an end check, the clock follows wall time only as far as the latest read that found the partition at its end.
+      const idleUntil = !this.looksIdle(state, now) ? undefined : this.options.endOffsets ? state.endConfirmedAtMs : now;
+      if (idleUntil === undefined && !checkpointDue(state, now, this.settings)) continue;
       await this.withPartition(partition, async () => {
         if (this.stopping || this.partitions.get(partition) !== state || (this.owned && !this.owned.has(partition))) return;
-        if (idle) state.aggregator.advanceWatermark(state.source, now - this.settings.idleAfterMs);
+        if (idleUntil !== undefined) state.aggregator.advanceWatermark(state.source, Math.min(now, idleUntil) - this.settings.idleAfterMs);
         if (checkpointDue(state, now, this.settings) || state.aggregator.stats().closedWindowsPending > 0) this.startCheckpoint(partition, state);
       });
     }
@@ -354,14 +363,16 @@ export class TelemetryAggregator {
   }
 
   /**
-   * Reads the topic's end offsets (in the background, one read at a time) when a partition looks idle but its end
-   * is unconfirmed since its last batch. At its end: confirmed (idle from the next tick). Records beyond it: it is
-   * lagging (the next batch says where it stands). Unreadable: it stays unconfirmed and holds its windows.
+   * Reads the topic's end offsets (in the background, one read at a time) while partitions look idle. At its end: the
+   * partition's clock may follow wall time up to when the read started (minus the idle time) — re-read every tick,
+   * since records published later may wait unfetched (a consumer busy elsewhere, e.g. waiting out an outage on another
+   * partition). Records beyond it: it is lagging (the next batch says where it stands). Unreadable: it holds its windows
+   * where the last successful read left them.
    */
   private checkEnds(now: number): void {
     const probe = this.options.endOffsets;
     if (!probe || this.endCheck || this.stopping) return;
-    const candidates = [...this.partitions].filter(([partition, state]) => (!this.owned || this.owned.has(partition)) && !state.endConfirmed && this.looksIdle(state, now));
+    const candidates = [...this.partitions].filter(([partition, state]) => (!this.owned || this.owned.has(partition)) && this.looksIdle(state, now));
     if (candidates.length === 0) return;
     const seen = new Map(candidates.map(([, state]) => [state, state.lastEventAtWallMs]));
     let timer: NodeJS.Timeout | undefined;
@@ -377,8 +388,11 @@ export class TelemetryAggregator {
             const end = ends.get(partition);
             // A batch applied since the read says where the partition stands; so does a reload.
             if (end === undefined || state.discarded || seen.get(state) !== state.lastEventAtWallMs) continue;
-            if (end <= state.nextOffset) state.endConfirmed = true;
-            else state.caughtUp = false; // records wait beyond the (stale) highWatermark of its last batch
+            if (end <= state.nextOffset) state.endConfirmedAtMs = now;
+            else {
+              state.caughtUp = false; // records wait beyond the (stale) highWatermark of its last batch, or arrived since
+              state.endConfirmedAtMs = undefined;
+            }
             this.metrics.partitionOffsetLag.set(partition, Number(end > state.nextOffset ? end - state.nextOffset : 0n));
           }
         },
