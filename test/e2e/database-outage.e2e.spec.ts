@@ -186,11 +186,11 @@ describe('a PostgreSQL outage of 15 s under the rollout-controller and the metri
     await Promise.all(commandAgents.slice(0, 2).map((a) => command(a, '/rollouts', { candidateVersionId: 'v1' })));
 
     // Telemetry of two agents: one stream before the cut, one during it.
-    const telemetry = (telemetryAgent: string, seed: number) =>
+    const telemetry = (telemetryAgent: string, seed: number, startTimeMs = Date.now() + 1_000) =>
       generateTelemetry({
         agent: telemetryAgent,
         seed,
-        startTimeMs: Date.now() + 1_000,
+        startTimeMs,
         totalRequests: 2_000,
         requestRatePerSec: 2_000,
         sessionLength: { min: 2, max: 6 },
@@ -216,7 +216,11 @@ describe('a PostgreSQL outage of 15 s under the rollout-controller and the metri
     const cutAt = Date.now();
     const pendingCommands = commandAgents.slice(2, 4).map((a) => command(a, '/rollouts', { candidateVersionId: 'v1' }));
     await sleep(1_000);
-    streams[during] = telemetry(during, 5);
+    // Its events start after the first stream's last one: events stamped earlier than what a partition has already seen,
+    // by more than the allowed lateness (300 ms), are late by design — the first stream's latency tail reaches 5 s past
+    // its start, and when set-up was quick the two overlapped in event time (seen: 28 and 82 late events).
+    const lastBeforeMs = Math.max(...streams[before]!.map((event) => Date.parse(event.occurredAt)));
+    streams[during] = telemetry(during, 5, Math.max(Date.now() + 1_000, lastBeforeMs + 1_000));
     await publishTelemetry(streams[during]!);
     for (let i = 1; i <= 4; i++) published.push(healthy(i));
     // the window that breaches: v2 errs on half of its requests
