@@ -23,7 +23,7 @@ describe('npm start: the embedded default (no Kafka, no database server)', () =>
       });
       for (const [service, port] of Object.entries(PORTS)) {
         expect(output).toContain(`http://127.0.0.1:${port}`);
-        expect(await getJson(`http://127.0.0.1:${port}/health/ready`)).toEqual({ status: 200, body: { ready: true, checks: { database: { ok: true }, bus: { ok: true }, consumers: { ok: true }, outbox: { ok: true } } } });
+        expect(await getJson(`http://127.0.0.1:${port}/health/ready`)).toEqual({ status: 200, body: { ready: true, checks: { database: { ok: true }, bus: { ok: true }, consumers: { ok: true }, outbox: { ok: true }, telemetry: { ok: true } } } });
         expect((await getJson(`http://127.0.0.1:${port}/v1/info`)).status).toBe(401);
         const info = await fetch(`http://127.0.0.1:${port}/v1/info`, { headers: { authorization: 'Bearer viewer-token-0123456789' } });
         expect(await info.json()).toMatchObject({ service, mode: 'embedded', environment: 'production', actor: { name: 'vera', role: 'viewer' } });

@@ -1,5 +1,18 @@
 import type { ConsumerHealth } from '@iris/messaging';
 
+/** Records a partition went on without: between its checkpoint and where its log now starts (retention removed them). */
+export interface SkippedRecords {
+  partition: number;
+  /** First offset skipped (the checkpoint's). */
+  fromOffset: string;
+  /** First offset after the gap (the batch that was applied). */
+  toOffset: string;
+  atMs: number;
+}
+
+/** How long readiness reports records skipped for good (the windows they fell in are incomplete). */
+export const SKIPPED_RECORDS_READINESS_MS = 5 * 60_000;
+
 /** The aggregator's own health figures, exposed in Prometheus text format at /metrics. */
 export class AggregatorMetrics {
   eventsApplied = 0;
@@ -11,11 +24,31 @@ export class AggregatorMetrics {
   deadLettered = 0;
   snapshotsEmitted = 0;
   checkpoints = 0;
+  /** Records skipped for good (see SkippedRecords), and the latest such gap. */
+  recordsSkipped = 0;
+  lastSkip?: SkippedRecords;
   /** Per partition: event time of the newest event seen minus wall time when it was processed (ms). */
   readonly partitionDelayMs = new Map<number, number>();
   readonly partitionWatermarkMs = new Map<number, number>();
   /** Per partition: records behind the partition's end as of the last fetch (consumer lag). */
   readonly partitionOffsetLag = new Map<number, number>();
+  skipped(gap: SkippedRecords): void {
+    this.recordsSkipped += Number(BigInt(gap.toOffset) - BigInt(gap.fromOffset));
+    this.lastSkip = gap;
+  }
+
+  /**
+   * Readiness check `telemetry`: throws for SKIPPED_RECORDS_READINESS_MS after records were skipped for good, naming
+   * them (the figures of the windows they fell in are short; iris_aggregator_records_skipped_total keeps the count).
+   */
+  assertNothingSkippedRecently(nowMs = Date.now()): void {
+    const gap = this.lastSkip;
+    if (!gap || nowMs - gap.atMs >= SKIPPED_RECORDS_READINESS_MS) return;
+    throw new Error(
+      `telemetry partition ${gap.partition}: records ${gap.fromOffset}..${BigInt(gap.toOffset) - 1n} were gone from the log (retention) before they were counted, ${nowMs - gap.atMs} ms ago; ${this.recordsSkipped} record(s) skipped in all`,
+    );
+  }
+
   /** The bus's consumer health (outages waited out); set by the module. */
   consumerHealth?: ConsumerHealth;
 
@@ -30,6 +63,7 @@ export class AggregatorMetrics {
     counter('iris_aggregator_dead_lettered_total', 'Telemetry records written to the dead-letter topic (invalid, wrong type, refused).', this.deadLettered);
     counter('iris_aggregator_snapshots_emitted_total', 'metrics.snapshot events emitted.', this.snapshotsEmitted);
     counter('iris_aggregator_checkpoints_total', 'Partition checkpoints written.', this.checkpoints);
+    counter('iris_aggregator_records_skipped_total', 'Records never counted: gone from the log (retention) between a checkpoint and the log start.', this.recordsSkipped);
     const health = this.consumerHealth?.report();
     if (health) {
       counter('iris_aggregator_retriable_failures_total', 'Handler failures of a retriable kind (a dependency down), retried until they succeed.', health.retriableFailures);

@@ -2,13 +2,14 @@ import { Inject, Module, OnApplicationBootstrap, BeforeApplicationShutdown } fro
 import type { IrisConfig, MetricsAggregatorSettings } from '@iris/config';
 import { TOPICS } from '@iris/contracts';
 import type { PostgresEventStore } from '@iris/event-store';
-import type { ConsumerHealth, MessageBus } from '@iris/messaging';
-import { JsonLogger } from '@iris/observability';
-import { CONSUMER_HEALTH, EVENT_STORE, IRIS_CONFIG, MESSAGE_BUS } from '@iris/runtime';
+import { type ConsumerHealth, EmbeddedMessageBus, type MessageBus } from '@iris/messaging';
+import { JsonLogger, READINESS_CHECKS, type ReadinessCheck } from '@iris/observability';
+import { CONSUMER_HEALTH, EVENT_STORE, IRIS_CONFIG, kafkaConnection, MESSAGE_BUS } from '@iris/runtime';
 import { DataSource } from 'typeorm';
 import { AggregatorMetrics } from './aggregator-metrics';
 import { aggregatorSettingsOf } from './aggregator-settings';
 import { MetricsController } from './metrics.controller';
+import { embeddedEndOffsets, type EndOffsetsProbe, KafkaEndOffsets } from './partition-end-offsets';
 import { PartitionStore } from './partition-store';
 import { SnapshotEmitter } from './snapshot-emitter';
 import { TelemetryAggregator } from './telemetry-aggregator';
@@ -30,6 +31,7 @@ import { METRICS_AGGREGATOR_SETTINGS } from './tokens';
 export class MetricsAggregatorModule implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private aggregator?: TelemetryAggregator;
   private emitter?: SnapshotEmitter;
+  private kafkaEndOffsets?: KafkaEndOffsets;
 
   constructor(
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
@@ -41,8 +43,11 @@ export class MetricsAggregatorModule implements OnApplicationBootstrap, BeforeAp
     private readonly metrics: AggregatorMetrics,
     private readonly logger: JsonLogger,
     @Inject(CONSUMER_HEALTH) consumerHealth: ConsumerHealth,
+    @Inject(READINESS_CHECKS) readinessChecks: ReadinessCheck[],
   ) {
     this.metrics.consumerHealth = consumerHealth;
+    // Records skipped for good show in readiness for a while (the service's shared checks are the same array).
+    readinessChecks.push({ name: 'telemetry', check: async () => this.metrics.assertNothingSkippedRecently() });
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -51,6 +56,7 @@ export class MetricsAggregatorModule implements OnApplicationBootstrap, BeforeAp
     this.aggregator = new TelemetryAggregator(this.bus, this.store, this.settings, this.metrics, this.logger, Date.now, {
       onWindowsCheckpointed: () => this.emitter?.wake(),
       maxClockSkewMs: this.settings.maxClockSkewMs,
+      endOffsets: this.endOffsetsProbe(),
     });
     await this.aggregator.start();
     this.emitter.start();
@@ -60,5 +66,15 @@ export class MetricsAggregatorModule implements OnApplicationBootstrap, BeforeAp
   async beforeApplicationShutdown(): Promise<void> {
     await this.aggregator?.stop();
     await this.emitter?.stop();
+    await this.kafkaEndOffsets?.close();
+  }
+
+  /** How the aggregator reads the telemetry topic's end before treating a quiet partition as idle. */
+  private endOffsetsProbe(): EndOffsetsProbe {
+    if (this.bus instanceof EmbeddedMessageBus) return embeddedEndOffsets(this.bus);
+    this.kafkaEndOffsets = new KafkaEndOffsets(kafkaConnection(this.config), {
+      log: (level, message, fields) => this.logger.write(level, message, { component: 'end-offsets', ...fields }),
+    });
+    return this.kafkaEndOffsets.probe;
   }
 }

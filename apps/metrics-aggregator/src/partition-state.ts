@@ -23,8 +23,13 @@ export interface PartitionState {
   /** A checkpoint failed: this copy must not be used or saved again (the next batch reloads from the store). */
   discarded: boolean;
   lastEventAtWallMs: number;
-  /** Whether the last batch reached the partition's end (a lagging partition is never treated as idle). */
+  /** Whether the last batch reached the partition's end as of its fetch (a lagging partition is never treated as idle). */
   caughtUp: boolean;
+  /**
+   * Wall time at which the latest read of the partition's end (since its last batch) started and found nothing beyond
+   * nextOffset; undefined: not confirmed. An idle watermark never passes it minus the idle time (TelemetryAggregator.checkEnds).
+   */
+  endConfirmedAtMs: number | undefined;
 }
 
 /**

@@ -19,6 +19,7 @@ function state(overrides: Partial<PartitionState> = {}, watermarkAtMs?: number):
     discarded: false,
     lastEventAtWallMs: 0,
     caughtUp: false,
+    endConfirmedAtMs: undefined,
     ...overrides,
   };
 }

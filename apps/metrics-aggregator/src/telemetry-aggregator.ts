@@ -5,6 +5,7 @@ import { AggregatorState, isTelemetryEvent, TelemetryEvent, WindowedAggregator }
 import { eventTimeMs } from './aggregation/event-time';
 import type { AggregatorMetrics } from './aggregator-metrics';
 import type { AggregatorSettings } from './aggregator-settings';
+import type { EndOffsetsProbe } from './partition-end-offsets';
 import { checkpointDue, lean, LEAN_STATE, PartitionState, windowIndexPassed } from './partition-state';
 import { PartitionOwnershipLostError, PartitionStore } from './partition-store';
 
@@ -19,7 +20,18 @@ export interface TelemetryAggregatorOptions {
    * partition's watermark and make every later event late. Default: unbounded (the service passes 5 min).
    */
   maxClockSkewMs?: number;
+  /**
+   * Reads the topic's end offsets. A batch's highWatermark was read when it was fetched, which may be long before it
+   * is applied (a batch retried through an outage, a batch queued behind another partition's); so before a quiet,
+   * caught-up partition is treated as idle (its watermark follows wall time), its end is checked: records still to
+   * fetch keep it lagging, and while the end can't be read it holds its windows. Without a probe the batch's
+   * highWatermark is trusted (tests of other concerns).
+   */
+  endOffsets?: EndOffsetsProbe;
 }
+
+/** Longest wait for a read of the partitions' end offsets; a read that hangs must not stop later ones. */
+const END_CHECK_TIMEOUT_MS = 5_000;
 
 /** The metrics-aggregator service's default maxClockSkewMs (IRIS_AGGREGATOR_MAX_CLOCK_SKEW_MS, read in libs/config). */
 export const DEFAULT_MAX_CLOCK_SKEW_MS = 5 * 60_000;
@@ -45,12 +57,17 @@ export class TelemetryAggregator {
   private readonly locks = new Map<number, Promise<unknown>>();
   /** Per partition: the offset a redelivery was last asked from (a second gap there means the records are gone). */
   private readonly resumeAsked = new Map<number, bigint>();
+  /** Partitions whose copy was discarded (failed checkpoint) and not rebuilt yet: the tick reloads them (see reloadDiscarded). */
+  private readonly reloadPending = new Map<number, { atMs: number; delayMs: number }>();
   private subscription?: Subscription;
   /** Partitions this member owns; undefined until the bus says (the embedded bus never does: one process owns all). */
   private owned: Set<number> | undefined;
   private timer?: NodeJS.Timeout;
   private stopping = false;
   private readonly topic: string;
+  /** The end-offsets check in flight (at most one), and whether the last one failed (said once per failure run). */
+  private endCheck?: Promise<void>;
+  private endCheckFailing = false;
 
   constructor(
     private readonly bus: MessageBus,
@@ -94,6 +111,7 @@ export class TelemetryAggregator {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.stopping = true; // from now on every batch is saved before it returns
+    await this.endCheck;
     await Promise.all([...this.partitions.keys()].map((partition) => this.withPartition(partition, () => this.saveNow(partition))));
     await this.subscription?.stop();
     await Promise.all(this.locks.values());
@@ -161,6 +179,7 @@ export class TelemetryAggregator {
     state.lastEventAtWallMs = now;
     const highWatermark = last.highWatermark;
     state.caughtUp = highWatermark === undefined || state.nextOffset >= BigInt(highWatermark);
+    state.endConfirmedAtMs = undefined; // the highWatermark may be stale: idle only once the partition's end is read (tick)
     if (highWatermark !== undefined) this.metrics.partitionOffsetLag.set(partition, Number(BigInt(highWatermark) - state.nextOffset));
     const newestEventMs = aggregator.sourceClockMs(source);
     if (newestEventMs !== undefined) this.metrics.partitionDelayMs.set(partition, now - newestEventMs);
@@ -187,6 +206,7 @@ export class TelemetryAggregator {
       }
       // Asked before and the log still starts later: those records are gone (retention); carry on without them.
       this.logger.warn('records between the checkpoint and the log start are gone', { partition, from: stored.nextOffset.toString(), to: firstOffset.toString() });
+      this.metrics.skipped({ partition, fromOffset: stored.nextOffset.toString(), toOffset: firstOffset.toString(), atMs: this.now() });
     }
     this.resumeAsked.delete(partition);
     const now = this.now();
@@ -204,6 +224,7 @@ export class TelemetryAggregator {
       discarded: false,
       lastEventAtWallMs: now,
       caughtUp: false,
+      endConfirmedAtMs: undefined,
     };
     this.partitions.set(partition, state);
     return state;
@@ -257,7 +278,52 @@ export class TelemetryAggregator {
     state.discarded = true;
     if (this.partitions.get(partition) !== state) return;
     this.partitions.delete(partition);
-    if (!this.stopping) this.subscription?.resumeFrom?.(this.topic, partition, String(state.storedOffset ?? state.loadedFromOffset));
+    if (this.stopping) return;
+    this.subscription?.resumeFrom?.(this.topic, partition, String(state.storedOffset ?? state.loadedFromOffset));
+    // Its redelivery usually rebuilds it first; the reload waits an idle time, then backs off while the store is down.
+    this.reloadPending.set(partition, { atMs: this.now() + this.settings.idleAfterMs, delayMs: this.settings.idleAfterMs });
+  }
+
+  /**
+   * A discarded copy is rebuilt by the partition's next batch — but a partition with nothing after its checkpoint gets
+   * none (e.g. its copy only moved its idle watermark, and the write failed as the database came back), and without a
+   * copy its stored watermark would hold every window back until new traffic. So the tick reloads it from the store,
+   * as caught up as of nothing: the end check (endOffsets) says whether it is idle or records are on their way.
+   * Without an end check it waits for a batch, as before.
+   */
+  private async reloadDiscarded(partition: number): Promise<void> {
+    if (this.partitions.has(partition) || (this.owned && !this.owned.has(partition))) {
+      this.reloadPending.delete(partition);
+      return;
+    }
+    const pending = this.reloadPending.get(partition);
+    if (!this.options.endOffsets || !pending || this.now() < pending.atMs) return;
+    const stored = await this.store.load(partition).catch(() => null);
+    if (stored === null) {
+      // The database may still be down: try again later, backing off up to 5 s.
+      pending.delayMs = Math.min(pending.delayMs * 2, 5_000);
+      pending.atMs = this.now() + pending.delayMs;
+      return;
+    }
+    if (this.partitions.has(partition) || this.stopping) return;
+    this.reloadPending.delete(partition);
+    if (stored === undefined) return; // never saved: its first batch builds it
+    const now = this.now();
+    this.partitions.set(partition, {
+      aggregator: WindowedAggregator.restore(lean(stored.state)),
+      source: `p${partition}`,
+      nextOffset: stored.nextOffset,
+      loadedFromOffset: stored.nextOffset,
+      storedOffset: stored.nextOffset,
+      savedWindowIndex: stored.watermarkMs == null ? null : Math.floor(stored.watermarkMs / this.settings.windowMs),
+      checkpointedAtMs: now,
+      unsaved: 0,
+      writing: undefined,
+      discarded: false,
+      lastEventAtWallMs: now,
+      caughtUp: true,
+      endConfirmedAtMs: undefined,
+    });
   }
 
   /** Saves the partition's progress and waits for it (stop). */
@@ -272,20 +338,73 @@ export class TelemetryAggregator {
 
   /**
    * Every tick: a quiet partition must not hold windows open forever — once caught up and without events for
-   * idleAfterMs, its clock follows wall time (minus idleAfterMs); and a partition due a checkpoint gets it.
+   * idleAfterMs, its clock follows wall time (minus idleAfterMs), as far as the latest read of its end found nothing
+   * more (see checkEnds); and a partition due a checkpoint gets it.
    */
   private async tick(): Promise<void> {
     const now = this.now();
+    for (const partition of [...this.reloadPending.keys()]) await this.withPartition(partition, () => this.reloadDiscarded(partition));
+    this.checkEnds(now);
     for (const [partition, state] of this.partitions) {
       if (this.owned && !this.owned.has(partition)) continue;
-      const idle = state.caughtUp && now - state.lastEventAtWallMs >= this.settings.idleAfterMs;
-      if (!idle && !checkpointDue(state, now, this.settings)) continue;
+      // With an end check, the clock follows wall time only as far as the latest read that found the partition at its end.
+      const idleUntil = !this.looksIdle(state, now) ? undefined : this.options.endOffsets ? state.endConfirmedAtMs : now;
+      if (idleUntil === undefined && !checkpointDue(state, now, this.settings)) continue;
       await this.withPartition(partition, async () => {
         if (this.stopping || this.partitions.get(partition) !== state || (this.owned && !this.owned.has(partition))) return;
-        if (idle) state.aggregator.advanceWatermark(state.source, now - this.settings.idleAfterMs);
+        if (idleUntil !== undefined) state.aggregator.advanceWatermark(state.source, Math.min(now, idleUntil) - this.settings.idleAfterMs);
         if (checkpointDue(state, now, this.settings) || state.aggregator.stats().closedWindowsPending > 0) this.startCheckpoint(partition, state);
       });
     }
+  }
+
+  private looksIdle(state: PartitionState, now: number): boolean {
+    return state.caughtUp && now - state.lastEventAtWallMs >= this.settings.idleAfterMs;
+  }
+
+  /**
+   * Reads the topic's end offsets (in the background, one read at a time) while partitions look idle. At its end: the
+   * partition's clock may follow wall time up to when the read started (minus the idle time) — re-read every tick,
+   * since records published later may wait unfetched (a consumer busy elsewhere, e.g. waiting out an outage on another
+   * partition). Records beyond it: it is lagging (the next batch says where it stands). Unreadable: it holds its windows
+   * where the last successful read left them.
+   */
+  private checkEnds(now: number): void {
+    const probe = this.options.endOffsets;
+    if (!probe || this.endCheck || this.stopping) return;
+    const candidates = [...this.partitions].filter(([partition, state]) => (!this.owned || this.owned.has(partition)) && this.looksIdle(state, now));
+    if (candidates.length === 0) return;
+    const seen = new Map(candidates.map(([, state]) => [state, state.lastEventAtWallMs]));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, fail) => {
+      timer = setTimeout(() => fail(new Error(`no answer in ${END_CHECK_TIMEOUT_MS} ms`)), END_CHECK_TIMEOUT_MS);
+    });
+    this.endCheck = Promise.race([probe(this.topic), timedOut])
+      .then(
+        (ends) => {
+          if (this.endCheckFailing) this.logger.info('partition end offsets readable again; idle partitions follow wall time', { topic: this.topic });
+          this.endCheckFailing = false;
+          for (const [partition, state] of candidates) {
+            const end = ends.get(partition);
+            // A batch applied since the read says where the partition stands; so does a reload.
+            if (end === undefined || state.discarded || seen.get(state) !== state.lastEventAtWallMs) continue;
+            if (end <= state.nextOffset) state.endConfirmedAtMs = now;
+            else {
+              state.caughtUp = false; // records wait beyond the (stale) highWatermark of its last batch, or arrived since
+              state.endConfirmedAtMs = undefined;
+            }
+            this.metrics.partitionOffsetLag.set(partition, Number(end > state.nextOffset ? end - state.nextOffset : 0n));
+          }
+        },
+        (error: unknown) => {
+          if (!this.endCheckFailing) this.logger.warn('cannot read partition end offsets; idle partitions hold their windows until it can', { topic: this.topic, error });
+          this.endCheckFailing = true;
+        },
+      )
+      .finally(() => {
+        clearTimeout(timer);
+        this.endCheck = undefined;
+      });
   }
 
   /** Serialises work on one partition (batches and ticks). */
