@@ -42,6 +42,23 @@ export class CatchUp {
   }
 }
 
+/**
+ * What a follower's decode hands to its handler: never throws, so a record the contracts refuse is skipped (and
+ * logged) by this follower instead of being dead-lettered — the topic's own consumer dead-letters it — and still
+ * counts as read. Otherwise a refused record at the end of a partition would keep the follower from ever catching up.
+ */
+export type Followed<T> = { ok: true; event: T } | { ok: false; reason: string };
+
+export function followerDecode<T>(decode: (bytes: Buffer | null) => T): (message: { value: Buffer | null }) => Followed<T> {
+  return (message) => {
+    try {
+      return { ok: true, event: decode(message.value) };
+    } catch (error) {
+      return { ok: false, reason: (error as Error)?.message ?? String(error) };
+    }
+  };
+}
+
 /** How this service reads a topic's end offsets (the SDK's probes: an admin request on Kafka, the arrays in process). */
 export function endOffsetsProbe(bus: MessageBus, config: IrisConfig, logger: JsonLogger): EndOffsetsProbe | undefined {
   if (bus instanceof EmbeddedMessageBus) return embeddedEndOffsets(bus);

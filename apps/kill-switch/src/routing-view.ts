@@ -3,7 +3,7 @@ import { decodeFromTopic, TOPICS, type EventOf } from '@iris/contracts';
 import type { MessageBus, Subscription } from '@iris/messaging';
 import type { JsonLogger } from '@iris/observability';
 import type { EndOffsetsProbe } from '@iris/agent-sdk';
-import { CatchUp } from './catch-up';
+import { CatchUp, followerDecode, type Followed } from './catch-up';
 import type { AgentRouting } from './domain';
 
 type RoutingDecision = EventOf<'routing.decision'>;
@@ -57,14 +57,15 @@ export class RoutingView {
 
   async follow(bus: MessageBus, logger: JsonLogger, endOffsets?: EndOffsetsProbe, instanceId = randomUUID()): Promise<void> {
     await this.catchUp.begin(endOffsets, logger);
-    this.subscription = await bus.subscribe<RoutingDecision>({
+    this.subscription = await bus.subscribe<Followed<RoutingDecision>>({
       topic: TOPICS.routing.name,
       groupId: `kill-switch-routing-${instanceId}`,
       fromBeginning: true,
-      decode: (message) => decodeFromTopic(TOPICS.routing, message.value),
+      decode: followerDecode((bytes) => decodeFromTopic(TOPICS.routing, bytes)),
       handleBatch: async (messages) => {
         for (const message of messages) {
-          this.record(message.value);
+          if (message.value.ok) this.record(message.value.event);
+          else logger.warn('skipped a routing table record the contracts refuse', { topic: message.topic, partition: message.partition, offset: message.offset, reason: message.value.reason });
           this.catchUp.progress(message.partition, message.offset);
         }
       },

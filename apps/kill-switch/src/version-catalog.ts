@@ -3,7 +3,7 @@ import { decodeFromTopic, TOPICS, type EventOf } from '@iris/contracts';
 import type { MessageBus, Subscription } from '@iris/messaging';
 import type { JsonLogger } from '@iris/observability';
 import type { EndOffsetsProbe } from '@iris/agent-sdk';
-import { CatchUp } from './catch-up';
+import { CatchUp, followerDecode, type Followed } from './catch-up';
 
 type Registered = EventOf<'registry.version.registered'>;
 
@@ -43,14 +43,15 @@ export class VersionCatalog {
 
   async follow(bus: MessageBus, logger: JsonLogger, endOffsets?: EndOffsetsProbe, instanceId = randomUUID()): Promise<void> {
     await this.catchUp.begin(endOffsets, logger);
-    this.subscription = await bus.subscribe<Registered>({
+    this.subscription = await bus.subscribe<Followed<Registered>>({
       topic: TOPICS.registry.name,
       groupId: `kill-switch-catalog-${instanceId}`,
       fromBeginning: true,
-      decode: (message) => decodeFromTopic(TOPICS.registry, message.value),
+      decode: followerDecode((bytes) => decodeFromTopic(TOPICS.registry, bytes)),
       handleBatch: async (messages) => {
         for (const message of messages) {
-          this.record(message.value);
+          if (message.value.ok) this.record(message.value.event);
+          else logger.warn('skipped a registration record the contracts refuse', { topic: message.topic, partition: message.partition, offset: message.offset, reason: message.value.reason });
           this.catchUp.progress(message.partition, message.offset);
         }
       },
