@@ -73,6 +73,7 @@ async function pool<T>(tasks: Array<() => Promise<T>>, limit: number): Promise<T
 }
 
 describe('every HTTP API keeps its published contract (openapi-response-validator)', () => {
+  const environment = `contract-${Date.now().toString(36)}`;
   const running: ServiceProcess[] = [];
   let databaseUrl: string;
   const services: Service[] = [];
@@ -80,7 +81,9 @@ describe('every HTTP API keeps its published contract (openapi-response-validato
   beforeAll(async () => {
     await ensureIrisTopics();
     databaseUrl = await createFreshDatabase(adminUrl(), 'iris_contract');
-    const common = { IRIS_MODE: 'kafka', KAFKA_BROKERS: process.env.KAFKA_BROKERS, DATABASE_URL: databaseUrl, IRIS_AUTH_TOKENS: AUTH_TOKENS, LOG_LEVEL: 'warn', KAFKA_SESSION_TIMEOUT_MS: '6000' };
+    // An environment of its own: the kills the generated requests engage must not reach other tests' SDKs (the kill set
+    // on iris.killswitch.v1 is per environment, and every other test routes in the default one).
+    const common = { IRIS_MODE: 'kafka', IRIS_ENVIRONMENT: environment, KAFKA_BROKERS: process.env.KAFKA_BROKERS, DATABASE_URL: databaseUrl, IRIS_AUTH_TOKENS: AUTH_TOKENS, LOG_LEVEL: 'warn', KAFKA_SESSION_TIMEOUT_MS: '6000' };
     const specific: Record<string, Record<string, string>> = {
       registry: {},
       'metrics-aggregator': { METRICS_CONSUMER_GROUP: uniqueName('aggregator'), METRICS_ROLLING_VIEWS: 'none' },
@@ -129,7 +132,7 @@ describe('every HTTP API keeps its published contract (openapi-response-validato
       if (Date.now() > deadline) throw new Error(`the kill switch did not learn ${v2}: ${engage.status} ${await engage.text()}`);
       await new Promise((r) => setTimeout(r, 300));
     }
-    const hints = { agent, ref: 'latest', a: 'latest', b: 'latest', candidateVersionId: v2, versionId: v1, 'If-Match': '*', codeRef: SHA, window: '1m', environment: 'production', killId, candidate: v2 };
+    const hints = { agent, ref: 'latest', a: 'latest', b: 'latest', candidateVersionId: v2, versionId: v1, 'If-Match': '*', codeRef: SHA, window: '1m', environment, killId, candidate: v2 };
 
     const outcomes: Outcome[] = [];
     for (const service of services) {

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { OutboxRelay, PostgresEventStore, StoredEvent } from '@iris/event-store';
-import type { MessageBus } from '@iris/messaging';
+import { splitBySize, type MessageBus } from '@iris/messaging';
 import type { JsonLogger } from '@iris/observability';
 import { toTopicMessages } from './contract-events';
 import { LeaderLock } from './leader-lock';
@@ -14,6 +14,9 @@ export interface EventLogPublisherOptions {
   /** Embedded mode: one process, no election needed. */
   singleInstance?: boolean;
 }
+
+/** Most bytes (keys, values, headers) the relay puts in one publish: half the broker's default 1 MiB batch limit. */
+export const PUBLISH_BUDGET_BYTES = 512 * 1024;
 
 /**
  * Publishes every contract event appended to the log to its Kafka topic (outbox by log tailing:
@@ -63,10 +66,14 @@ export class EventLogPublisher {
     await this.lock.release().catch(() => undefined);
   }
 
-  /** Publishes one batch of log entries, topic by topic; throwing makes the relay retry the batch. */
+  /**
+   * Publishes one batch of log entries, topic by topic, in requests of at most PUBLISH_BUDGET_BYTES: a backlog of
+   * large events (snapshots after a restart) in one request would exceed the broker's record-batch limit and be
+   * refused every time it is retried. Throwing makes the relay retry the batch.
+   */
   private readonly publish = async (events: StoredEvent[]): Promise<void> => {
     for (const [topic, messages] of toTopicMessages(events)) {
-      await this.bus.publish(topic, messages);
+      for (const part of splitBySize(messages, PUBLISH_BUDGET_BYTES)) await this.bus.publish(topic, part);
     }
   };
 
