@@ -267,8 +267,10 @@ describe('a PostgreSQL outage of 15 s under the rollout-controller and the metri
     const figuresOf = (snapshots: typeof snapshotsBefore) => (['v1', 'v2'] as const).map((v) => FIGURES.map((f) => `${v}.${f}=${snapshots.total(v, f)}`).join(' '));
     const figuresExpected = (expected: typeof expectedBefore) => (['v1', 'v2'] as const).map((v) => FIGURES.map((f) => `${v}.${f}=${expected[v][f]}`).join(' '));
     expect(figuresOf(snapshotsBefore)).toEqual(figuresExpected(expectedBefore));
+    // Exact totals for both streams are the claim: a late event is counted apart, not in its window, so none of this
+    // test's events was late. The aggregator's late counter is not asserted: it also counts earlier tests' telemetry
+    // on the shared topic (its group reads the topic from the start), which depends on the suite's order.
     expect(figuresOf(snapshotsDuring)).toEqual(figuresExpected(expectedDuring));
-    expect(lateEvents).toBe(0);
 
     // Every snapshot judged; the breaching one rolled the rollout back.
     const history = (await call(controller, 'GET', `/v1/agents/${agent}/rollout/history`, VIEWER_TOKEN)).body.events.map((e: { event: unknown }) => e.event) as Array<{ type: string; data: Record<string, unknown> }>;
@@ -303,7 +305,7 @@ describe('a PostgreSQL outage of 15 s under the rollout-controller and the metri
     process.stdout.write(
       `database outage: cut ${cutMs} ms (${proxy.resetConnections} connections reset); dead-lettered ${ours.length} (all topics: ${deadLetters.length}); ` +
         `snapshots judged ${published.length - unjudged.length}/${published.length} (rolled back on the breaching one); ` +
-        `commands acknowledged ${acknowledged.length}, lost ${lost.length} (${refusedWhileCut} answers 503 while cut); telemetry events ${ingested} (before the cut ${streams[before]!.length}, during it ${streams[during]!.length}: both counted exactly, ${lateEvents} late); ` +
+        `commands acknowledged ${acknowledged.length}, lost ${lost.length} (${refusedWhileCut} answers 503 while cut); telemetry events ${ingested} (before the cut ${streams[before]!.length}, during it ${streams[during]!.length}: both counted exactly; the aggregator counted ${lateEvents} late events in all, earlier tests' telemetry on the topic included); ` +
         `readiness down while cut: aggregator ${readiness.seen.aggregator!.downWhileCut} polls (${[...readiness.seen.aggregator!.reasons].join(', ')}), controller ${readiness.seen.controller!.downWhileCut} polls (${[...readiness.seen.controller!.reasons].join(', ')}), both ready after\n`,
     );
   }, 150_000);
